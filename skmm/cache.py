@@ -200,7 +200,7 @@ class EmbeddingCache:
         path = self._path(key)
         try:
             blob = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
             logger.warning("skmm cache: cannot read %s (%s); recomputing", path, exc)
@@ -225,9 +225,13 @@ class EmbeddingCache:
             value.setflags(write=False)
             _MEMORY.put(f"{self.namespace}/{key}", value)
         if self.directory is not None:
-            self._write_meta()
-            for key, value in items.items():
-                self._write(key, value)
+            try:
+                self._write_meta()
+                for key, value in items.items():
+                    self._write(key, value)
+            except OSError as exc:  # a full or read-only disk must not stop the encoding
+                logger.warning("skmm cache: cannot write under %s (%s); keeping entries in memory "
+                               "only", self.directory, exc)
         _bump({"writes": len(items)})
 
     def _write_meta(self):
@@ -239,11 +243,8 @@ class EmbeddingCache:
 
     def _write(self, key, value):
         path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, _encode_entry(value))
-        except OSError as exc:  # a full or read-only disk must not stop the encoding
-            logger.warning("skmm cache: cannot write %s (%s); keeping it in memory only", path, exc)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, _encode_entry(value))
 
 
 def _atomic_write(path, blob):

@@ -30,3 +30,11 @@ CASES = {
     "TextEncoder-tiny": (_tiny_text, _text_rows),
     "TextEncoder-minilm": (_minilm, _text_rows),
 }
+
+from image_cases import IMAGE_CASES  # noqa: E402
+
+CASES.update(IMAGE_CASES)
+
+from audio_cases import AUDIO_CASES  # noqa: E402
+
+CASES.update(AUDIO_CASES)

@@ -43,12 +43,14 @@ def check_folder(path, dataset, expected):
             "skmm does not download datasets: download it yourself and pass its folder."
         )
     if not root.is_dir():
-        raise DatasetNotFoundError(f"{dataset}: {str(root)!r} is a file, not a folder; expected {expected}.")
+        raise DatasetNotFoundError(
+            f"{dataset}: {str(root)!r} is a file, not a folder; expected {expected}."
+        )
     return root.resolve()
 
 
 def walk_files(root, extensions=None):
-    """Yield the files under ``root`` (recursively, sorted), skipping hidden and macOS metadata files.
+    """Yield the files under ``root``, recursively and sorted, skipping hidden and macOS files.
 
     Parameters
     ----------
@@ -68,7 +70,7 @@ def walk_files(root, extensions=None):
 
 
 def object_column(values):
-    """A pandas Series of dtype object, so missing entries stay ``None`` (pandas 3 would make them NaN)."""
+    """A Series of dtype object, so missing entries stay ``None`` (pandas 3 would make them NaN)."""
     return pd.Series(list(values), dtype=object)
 
 
@@ -77,11 +79,13 @@ def warn_skipped(dataset, skipped, reason):
     if skipped:
         shown = ", ".join(str(p) for p in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        logger.warning("%s: skipped %d file(s) with %s: %s%s", dataset, len(skipped), reason, shown, more)
+        logger.warning(
+            "%s: skipped %d file(s) with %s: %s%s", dataset, len(skipped), reason, shown, more
+        )
 
 
 def read_csv_robust(path, **kwargs):
-    """Read a CSV whose encoding may be UTF-8 (with or without BOM) or cp1252; ``kwargs`` go to pandas."""
+    """Read a CSV encoded as UTF-8 (with or without BOM) or cp1252; ``kwargs`` go to pandas."""
     raw = Path(path).read_bytes()
     for codec in ("utf-8-sig", "cp1252"):
         try:

@@ -5,10 +5,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._common import DatasetNotFoundError, check_folder, logger, object_column, walk_files, warn_skipped
+from ._common import (
+    DatasetNotFoundError,
+    check_folder,
+    logger,
+    object_column,
+    walk_files,
+    warn_skipped,
+)
 
 CREMA_D_EMOTIONS = {
-    "ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", "NEU": "neutral", "SAD": "sad",
+    "ANG": "angry",
+    "DIS": "disgust",
+    "FEA": "fearful",
+    "HAP": "happy",
+    "NEU": "neutral",
+    "SAD": "sad",
 }
 CREMA_D_LEVELS = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
 CREMA_D_SENTENCES = {
@@ -88,8 +100,8 @@ def load_crema_d(path, modality="audio"):
     >>> root = pathlib.Path(tempfile.mkdtemp()) / "AudioWAV"
     >>> root.mkdir()
     >>> (root / "1001_DFA_ANG_XX.wav").touch()
-    >>> load_crema_d(root.parent)[["label", "level", "text", "actor"]].iloc[0].tolist()
-    ['angry', 'unspecified', "Don't forget a jacket.", 1001]
+    >>> load_crema_d(root.parent)[["label", "level", "text", "actor"]].to_dict("records")
+    [{'label': 'angry', 'level': 'unspecified', 'text': "Don't forget a jacket.", 'actor': 1001}]
     """
     if modality not in ("audio", "video", "all"):
         raise ValueError(f"modality must be 'audio', 'video' or 'all', got {modality!r}.")
@@ -100,8 +112,10 @@ def load_crema_d(path, modality="audio"):
     for file in walk_files(root, _AUDIO + _VIDEO):
         match = _NAME.match(file.name)
         codes = match.groups()[:4] if match else None
-        if codes is None or codes[1].upper() not in CREMA_D_SENTENCES or (
-            codes[2].upper() not in CREMA_D_EMOTIONS or codes[3].upper() not in CREMA_D_LEVELS
+        if (
+            codes is None
+            or codes[1].upper() not in CREMA_D_SENTENCES
+            or (codes[2].upper() not in CREMA_D_EMOTIONS or codes[3].upper() not in CREMA_D_LEVELS)
         ):
             if re.match(r"^\d{4}_", file.name):
                 skipped.append(file)
@@ -112,10 +126,16 @@ def load_crema_d(path, modality="audio"):
         if kind not in kinds:
             continue
         actor, sentence, emotion, level = (c.upper() for c in codes)
-        row = clips.setdefault(f"{actor}_{sentence}_{emotion}_{level}", {
-            "label": CREMA_D_EMOTIONS[emotion], "level": CREMA_D_LEVELS[level],
-            "sentence": sentence, "text": CREMA_D_SENTENCES[sentence], "actor": int(actor),
-        })
+        row = clips.setdefault(
+            f"{actor}_{sentence}_{emotion}_{level}",
+            {
+                "label": CREMA_D_EMOTIONS[emotion],
+                "level": CREMA_D_LEVELS[level],
+                "sentence": sentence,
+                "text": CREMA_D_SENTENCES[sentence],
+                "actor": int(actor),
+            },
+        )
         order = _AUDIO if kind == "audio" else _VIDEO
         current = row.get(kind)
         if current is None or order.index(suffix) < order.index(Path(current).suffix.lower()):
@@ -123,9 +143,14 @@ def load_crema_d(path, modality="audio"):
     warn_skipped("CREMA-D", skipped, "names outside the CREMA-D scheme (unknown codes)")
 
     if not clips:
-        found = "no CREMA-D files" if not seen else f"{seen} CREMA-D files but none for modality={modality!r}"
+        found = (
+            "no CREMA-D files"
+            if not seen
+            else f"{seen} CREMA-D files but none for modality={modality!r}"
+        )
         raise DatasetNotFoundError(
-            f"{found} (1001_DFA_ANG_XX.wav style names) found under {str(root)!r}; expected {_EXPECTED}."
+            f"{found} (1001_DFA_ANG_XX.wav style names) found under {str(root)!r}; "
+            f"expected {_EXPECTED}."
         )
 
     ordered = [clips[key] for key in sorted(clips)]

@@ -12,7 +12,9 @@ from ._common import (
     walk_files,
 )
 
-_EXPECTED = "one sub-folder per class holding the files, e.g. {path}/happy/0001.png and {path}/sad/0002.png"
+_EXPECTED = (
+    "one sub-folder per class holding the files, e.g. {path}/happy/0001.png and {path}/sad/0002.png"
+)
 
 
 def load_folder(path, modality="auto"):
@@ -71,8 +73,11 @@ def load_folder(path, modality="auto"):
         kind = "image" if file.suffix.lower() in IMAGE_EXTENSIONS else "audio"
         found[kind].append(parts)
     if loose:
-        logger.warning("load_folder: ignored %d file(s) directly in %s (not in a class folder).", loose, root)
+        logger.warning(
+            "load_folder: ignored %d file(s) directly in %s (not in a class folder).", loose, root
+        )
 
+    asked = modality
     if modality == "auto":
         present = [k for k in ("image", "audio") if found[k]]
         if len(present) == 2:
@@ -83,7 +88,7 @@ def load_folder(path, modality="auto"):
         modality = present[0] if present else "image"
     rows = found[modality]
     if not rows:
-        what = "image or audio" if not (found["image"] or found["audio"]) else modality
+        what = "image or audio" if asked == "auto" else modality
         raise DatasetNotFoundError(
             f"no {what} files found in class folders under {str(root)!r}; expected "
             f"{_EXPECTED.format(path=root)}."
@@ -94,5 +99,7 @@ def load_folder(path, modality="auto"):
     frame["file"] = ["/".join(p) for p in rows]
     if all(len(p) >= 3 for p in rows):
         frame["group"] = [p[1] for p in rows]
-    logger.info("load_folder: %d %s files in %d classes.", len(frame), modality, frame["label"].nunique())
+    logger.info(
+        "load_folder: %d %s files in %d classes.", len(frame), modality, frame["label"].nunique()
+    )
     return frame

@@ -23,8 +23,11 @@ def _read_table(path):
 
 
 def _is_missing(value):
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NA or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or value is pd.NA
+        or (isinstance(value, str) and not value.strip())
     )
 
 
@@ -72,7 +75,8 @@ def load_manifest(path, *, path_columns=None, check_files="raise", base_dir=None
     >>> from skmm.datasets import load_manifest
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> (root / "a.wav").touch()
-    >>> _ = (root / "data.csv").write_text("text,audio,label\\nwhat a day,a.wav,happy\\nfine,,neutral\\n")
+    >>> table = "text,audio,label\\nwhat a day,a.wav,happy\\nfine,,neutral\\n"
+    >>> _ = (root / "data.csv").write_text(table)
     >>> df = load_manifest(root / "data.csv")
     >>> df["audio"].iloc[0] == str(root.resolve() / "a.wav"), df["audio"].iloc[1]
     (True, None)
@@ -94,13 +98,17 @@ def load_manifest(path, *, path_columns=None, check_files="raise", base_dir=None
         if not path_columns and not any(c in frame.columns for c in MANIFEST_COLUMNS):
             raise ValueError(
                 f"manifest {str(file)!r} has none of the columns {list(MANIFEST_COLUMNS)} "
-                f"(found {list(frame.columns)}); rename them or name the path columns with path_columns=."
+                f"(found {list(frame.columns)}); rename them or name the path columns "
+                "with path_columns=."
             )
     else:
         path_columns = [path_columns] if isinstance(path_columns, str) else list(path_columns)
         absent = [c for c in path_columns if c not in frame.columns]
         if absent:
-            raise ValueError(f"path_columns {absent} are not in manifest {str(file)!r}; found {list(frame.columns)}.")
+            raise ValueError(
+                f"path_columns {absent} are not in manifest {str(file)!r}; "
+                f"found {list(frame.columns)}."
+            )
     base = Path(os.fspath(base_dir)).expanduser() if base_dir is not None else file.parent
     base = base.resolve()
 
@@ -116,9 +124,10 @@ def load_manifest(path, *, path_columns=None, check_files="raise", base_dir=None
             resolved.append(str(full))
             if check_files != "ignore" and not full.is_file():
                 missing.append((row, col, str(value), str(full)))
-        frame[col] = object_column(resolved).to_numpy()
+        frame[col] = object_column(resolved).set_axis(frame.index)
     if "text" in frame.columns and "text" not in path_columns:
-        frame["text"] = object_column(None if _is_missing(v) else str(v) for v in frame["text"]).to_numpy()
+        texts = object_column(None if _is_missing(v) else str(v) for v in frame["text"])
+        frame["text"] = texts.set_axis(frame.index)
 
     if missing:
         shown = "; ".join(f"row {r} {c}={v!r} ({p})" for r, c, v, p in missing[:_SHOWN])

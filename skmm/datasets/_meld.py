@@ -7,11 +7,18 @@ import pandas as pd
 from ._common import DatasetNotFoundError, check_folder, logger, object_column, read_csv_robust
 
 MELD_EMOTIONS = {
-    "anger": "angry", "disgust": "disgust", "fear": "fearful", "joy": "happy",
-    "neutral": "neutral", "sadness": "sad", "surprise": "surprised",
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "joy": "happy",
+    "neutral": "neutral",
+    "sadness": "sad",
+    "surprise": "surprised",
 }
 MELD_VIDEO_FOLDERS = {
-    "train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test",
+    "train": "train_splits",
+    "dev": "dev_splits_complete",
+    "test": "output_repeated_splits_test",
 }
 _COLUMNS = ["Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID"]
 _EXPECTED = (
@@ -47,7 +54,7 @@ def _fix_text(text):
 
 
 def load_meld(path, split="train", *, group="dialogue", video_dir=None):
-    """Load one MELD split (utterance text, emotion, sentiment, speaker, clip path) into a DataFrame.
+    """Load one MELD split (text, emotion, sentiment, speaker, clip path) into a DataFrame.
 
     Reads ``{split}_sent_emo.csv`` (columns ``Sr No., Utterance, Speaker, Emotion,
     Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, StartTime, EndTime``)
@@ -97,8 +104,8 @@ def load_meld(path, split="train", *, group="dialogue", video_dir=None):
     >>> (root / "dev" / "dev_splits_complete").mkdir(parents=True)
     >>> (root / "dev" / "dev_splits_complete" / "dia0_utt0.mp4").touch()
     >>> df = load_meld(root, split="dev")
-    >>> df[["text", "label", "speaker", "video_exists"]].iloc[0].tolist()
-    ['Oh my God!', 'surprised', 'Monica', True]
+    >>> df[["text", "label", "speaker", "video_exists"]].to_dict("records")
+    [{'text': 'Oh my God!', 'label': 'surprised', 'speaker': 'Monica', 'video_exists': True}]
     """
     if split not in MELD_VIDEO_FOLDERS:
         raise ValueError(f"split must be 'train', 'dev' or 'test', got {split!r}.")
@@ -108,7 +115,9 @@ def load_meld(path, split="train", *, group="dialogue", video_dir=None):
     csv_name = f"{split}_sent_emo.csv"
     csv_path = _find(root, csv_name, want_dir=False)
     if csv_path is None:
-        raise DatasetNotFoundError(f"no {csv_name} found under {str(root)!r}; expected {_EXPECTED}.")
+        raise DatasetNotFoundError(
+            f"no {csv_name} found under {str(root)!r}; expected {_EXPECTED}."
+        )
     table = read_csv_robust(csv_path, dtype=str, keep_default_na=False)
     table.columns = [c.strip() for c in table.columns]
     missing = [c for c in _COLUMNS if c not in table.columns]
@@ -126,21 +135,28 @@ def load_meld(path, split="train", *, group="dialogue", video_dir=None):
         if clips is None:
             logger.warning(
                 "MELD: no %s folder under %s; the video column is empty. Unpack %s.tar.gz there "
-                "or pass video_dir=.", MELD_VIDEO_FOLDERS[split], root, split,
+                "or pass video_dir=.",
+                MELD_VIDEO_FOLDERS[split],
+                root,
+                split,
             )
 
     emotion = table["Emotion"].str.strip().str.lower()
     unknown = sorted(set(emotion) - set(MELD_EMOTIONS))
     if unknown:
-        raise ValueError(f"{csv_path}: unknown MELD emotion(s) {unknown}; expected {sorted(MELD_EMOTIONS)}.")
+        raise ValueError(
+            f"{csv_path}: unknown MELD emotion(s) {unknown}; expected {sorted(MELD_EMOTIONS)}."
+        )
     dia = pd.to_numeric(table["Dialogue_ID"]).astype(int)
     utt = pd.to_numeric(table["Utterance_ID"]).astype(int)
-    names = [f"dia{d}_utt{u}.mp4" for d, u in zip(dia, utt)]
+    names = [f"dia{d}_utt{u}.mp4" for d, u in zip(dia, utt, strict=True)]
     videos = [None if clips is None else os.path.join(clips, n) for n in names]
-    frame = pd.DataFrame({
-        "text": object_column(_fix_text(t) for t in table["Utterance"]),
-        "video": object_column(videos),
-    })
+    frame = pd.DataFrame(
+        {
+            "text": object_column(_fix_text(t) for t in table["Utterance"]),
+            "video": object_column(videos),
+        }
+    )
     frame["video_exists"] = [v is not None and os.path.isfile(v) for v in videos]
     frame["label"] = emotion.map(MELD_EMOTIONS).to_numpy()
     frame["emotion"] = emotion.to_numpy()
@@ -156,5 +172,10 @@ def load_meld(path, split="train", *, group="dialogue", video_dir=None):
             frame[dst] = table[src].to_numpy()
     frame["group"] = frame["dialogue_id"] if group == "dialogue" else frame["speaker"]
     if clips is not None and not frame["video_exists"].all():
-        logger.info("MELD %s: %d of %d clips not on disk.", split, (~frame["video_exists"]).sum(), len(frame))
+        logger.info(
+            "MELD %s: %d of %d clips not on disk.",
+            split,
+            (~frame["video_exists"]).sum(),
+            len(frame),
+        )
     return frame

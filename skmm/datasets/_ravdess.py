@@ -7,8 +7,14 @@ import pandas as pd
 from ._common import DatasetNotFoundError, check_folder, object_column, walk_files, warn_skipped
 
 RAVDESS_EMOTIONS = {
-    "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-    "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised",
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
 }
 RAVDESS_STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 _INTENSITY = {"01": "normal", "02": "strong"}
@@ -29,8 +35,12 @@ def _parse(path):
         return None
     mod, channel, emotion, intensity, statement, repetition, actor, _ = match.groups()
     if (
-        emotion not in RAVDESS_EMOTIONS or intensity not in _INTENSITY or channel not in _CHANNEL
-        or statement not in RAVDESS_STATEMENTS or repetition not in ("01", "02") or int(actor) < 1
+        emotion not in RAVDESS_EMOTIONS
+        or intensity not in _INTENSITY
+        or channel not in _CHANNEL
+        or statement not in RAVDESS_STATEMENTS
+        or repetition not in ("01", "02")
+        or int(actor) < 1
     ):
         return None
     return {
@@ -92,8 +102,10 @@ def load_ravdess(path, modality="audio", *, vocal_channel="all"):
     >>> root.mkdir()
     >>> (root / "03-01-05-01-02-01-12.wav").touch()
     >>> df = load_ravdess(root.parent)
-    >>> df[["label", "intensity", "statement", "actor", "sex"]].iloc[0].tolist()
-    ['angry', 'normal', 'Dogs are sitting by the door', 12, 'female']
+    >>> df[["label", "intensity", "actor", "sex"]].to_dict("records")
+    [{'label': 'angry', 'intensity': 'normal', 'actor': 12, 'sex': 'female'}]
+    >>> df["statement"].iloc[0]
+    'Dogs are sitting by the door'
     """
     if modality not in ("audio", "video", "all"):
         raise ValueError(f"modality must be 'audio', 'video' or 'all', got {modality!r}.")
@@ -120,9 +132,16 @@ def load_ravdess(path, modality="audio", *, vocal_channel="all"):
     warn_skipped("RAVDESS", skipped, "names outside the RAVDESS scheme (unknown codes)")
 
     if not takes:
-        found = "no RAVDESS files" if not seen else f"{seen} RAVDESS files but none of the requested kind"
-        kind = {"audio": "03-01-05-01-02-01-12.wav", "video": "01-01-05-01-02-01-12.mp4",
-                "all": "03-01-05-01-02-01-12.wav or 01-01-05-01-02-01-12.mp4"}[modality]
+        found = (
+            "no RAVDESS files"
+            if not seen
+            else f"{seen} RAVDESS files but none of the requested kind"
+        )
+        kind = {
+            "audio": "03-01-05-01-02-01-12.wav",
+            "video": "01-01-05-01-02-01-12.mp4",
+            "all": "03-01-05-01-02-01-12.wav or 01-01-05-01-02-01-12.mp4",
+        }[modality]
         raise DatasetNotFoundError(
             f"{found} ({kind} style names, modality={modality!r}, vocal_channel={vocal_channel!r}) "
             f"found under {str(root)!r}; expected {_EXPECTED}."

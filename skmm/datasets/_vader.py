@@ -1,7 +1,6 @@
 """The VADER ICWSM-2014 human-rated sentences, shipped with skmm (MIT licence)."""
 
 import gzip
-import io
 from importlib import resources
 
 import numpy as np
@@ -34,7 +33,11 @@ Media Text. ICWSM-14.
 
 
 def _read_subset(subset):
-    blob = resources.files("skmm.datasets").joinpath("data", "vader", VADER_SUBSETS[subset]).read_bytes()
+    blob = (
+        resources.files("skmm.datasets")
+        .joinpath("data", "vader", VADER_SUBSETS[subset])
+        .read_bytes()
+    )
     lines = gzip.decompress(blob).decode("utf-8").splitlines()
     ids, valence, texts = [], [], []
     for line in lines:
@@ -114,7 +117,8 @@ def load_vader_sentences(subset="all", *, as_frame=True, return_X_y=False, neutr
 
     frame = pd.concat([_read_subset(n) for n in names], ignore_index=True)
     frame["sentiment"] = np.where(
-        frame["valence"] < -neutral_band, "negative",
+        frame["valence"] < -neutral_band,
+        "negative",
         np.where(frame["valence"] > neutral_band, "positive", "neutral"),
     )
     if return_X_y:

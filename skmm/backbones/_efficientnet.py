@@ -106,7 +106,8 @@ def _build_classes():
         """EfficientNet-Lite0 whose ``state_dict`` keys match the shipped weights.
 
         ``forward(x)`` returns the 1000 ImageNet logits; ``features(x)`` the
-        1280-d globally average-pooled features before the classifier.
+        1280-d globally average-pooled features before the classifier;
+        ``features_and_logits(x)`` both from one pass.
         """
 
         def __init__(self, n_classes=1000):
@@ -116,8 +117,11 @@ def _build_classes():
             blocks = []
             for repeats, kernel, stride, expand, cin, cout in _STAGES:
                 for i in range(repeats):
-                    blocks.append(MBConv(cin if i == 0 else cout, cout, kernel,
-                                         stride if i == 0 else 1, expand))
+                    blocks.append(
+                        MBConv(
+                            cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, expand
+                        )
+                    )
             self._blocks = nn.ModuleList(blocks)
             self._conv_head = SameConv2d(320, 1280, 1)
             self._bn1 = nn.BatchNorm2d(1280, eps=_BN_EPS)
@@ -130,6 +134,11 @@ def _build_classes():
                 x = block(x)
             x = F.relu6(self._bn1(self._conv_head(x)))
             return x.mean(dim=(2, 3))
+
+        def features_and_logits(self, x):
+            """``(features (N, 1280), logits (N, 1000))`` from one pass."""
+            feats = self.features(x)
+            return feats, self._fc(feats)
 
         def forward(self, x):
             """ImageNet logits of a normalised ``(N, 3, H, W)`` batch."""

@@ -1,7 +1,8 @@
 """Encoders: raw text, images and audio to embeddings, as scikit-learn transformers."""
 
 from ._base import BaseEncoder
+from ._image import ImageEncoder
 from ._registry import loaded_models, release_models
 from ._text import TextEncoder
 
-__all__ = ["BaseEncoder", "TextEncoder", "loaded_models", "release_models"]
+__all__ = ["BaseEncoder", "ImageEncoder", "TextEncoder", "loaded_models", "release_models"]

@@ -26,7 +26,9 @@ def resolve_columns(X, key, modality):
     if isinstance(keys, slice):
         if isinstance(keys.start, str) or isinstance(keys.stop, str):
             if columns is None:
-                raise ValueError(f"Modality {modality!r} selects columns by name; X has no column names.")
+                raise ValueError(
+                    f"Modality {modality!r} selects columns by name; X has no column names."
+                )
             keys = list(columns[columns.slice_indexer(keys.start, keys.stop, keys.step)])
         else:
             keys = list(range(n_features))[keys]
@@ -34,7 +36,8 @@ def resolve_columns(X, key, modality):
     if keys and all(isinstance(k, (bool, np.bool_)) for k in keys):
         if len(keys) != n_features:
             raise ValueError(
-                f"Modality {modality!r}: boolean mask of length {len(keys)} for X with {n_features} feature(s)."
+                f"Modality {modality!r}: boolean mask of length {len(keys)} "
+                f"for X with {n_features} feature(s)."
             )
         keys = [i for i, keep in enumerate(keys) if keep]
     positions = []
@@ -52,13 +55,16 @@ def resolve_columns(X, key, modality):
             k = int(k)
             if not -n_features <= k < n_features:
                 raise ValueError(
-                    f"Modality {modality!r}: column {k} is out of range, X has {n_features} feature(s)."
+                    f"Modality {modality!r}: column {k} is out of range, "
+                    f"X has {n_features} feature(s)."
                 )
             positions.append(k % n_features)
         else:
             raise ValueError(f"Modality {modality!r}: cannot select columns with {k!r}.")
     if not positions:
-        raise ValueError(f"Modality {modality!r} selects no columns; X has {n_features} feature(s).")
+        raise ValueError(
+            f"Modality {modality!r} selects no columns; X has {n_features} feature(s)."
+        )
     return positions, scalar
 
 
@@ -98,7 +104,9 @@ def absent_rows(column):
     string or bytes, or an empty array or list. A row of a 2-D selection is
     absent when every one of its cells is absent.
     """
-    values = column.to_numpy() if isinstance(column, (pd.Series, pd.DataFrame)) else np.asarray(column)
+    values = (
+        column.to_numpy() if isinstance(column, (pd.Series, pd.DataFrame)) else np.asarray(column)
+    )
     if values.dtype.kind in "fc":
         nan = np.isnan(values)
     elif values.dtype.kind in "biu":

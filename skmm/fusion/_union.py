@@ -1,71 +1,23 @@
 """ModalityUnion: one block per modality, weighted, scaled, with missing-modality indicators."""
 
-import logging
 import numbers
-import time
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._blocks import block_names, block_stats, fit_transform_block, transform_block
 from ._columns import absent_rows, resolve_columns, take_columns, take_rows
 from ._layout import SEPARATOR, infer_blocks, missing_column_name
-
-logger = logging.getLogger(__name__)
+from ._params import NamedStepsParamsMixin
 
 _SCALES = (None, "standard", "block")
 
 
-def _as_block(out, n_rows, modality):
-    if sparse.issparse(out):
-        out = out.toarray()
-    out = np.asarray(out)
-    if out.ndim == 1:
-        out = out.reshape(-1, 1)
-    if out.ndim != 2 or out.shape[0] != n_rows:
-        raise ValueError(
-            f"The transformer of modality {modality!r} returned shape {out.shape} for {n_rows} rows; "
-            "it must return one row per input row."
-        )
-    return out if out.dtype.kind == "f" else out.astype(np.float64)
-
-
-def _fit_transform_one(transformer, column, y, modality, verbose):
-    start = time.perf_counter()
-    if transformer == "passthrough":
-        out = column
-    else:
-        out = transformer.fit_transform(column, y)
-    if verbose:
-        logger.info("ModalityUnion: fitted %r in %.2fs", modality, time.perf_counter() - start)
-    return transformer, _as_block(out, len(column), modality)
-
-
-def _transform_one(transformer, column, modality):
-    out = column if transformer == "passthrough" else transformer.transform(column)
-    return _as_block(out, len(column), modality)
-
-
-def _block_names(transformer, column, modality, width):
-    if transformer == "passthrough":
-        names = list(column.columns) if isinstance(column, pd.DataFrame) else None
-        if isinstance(column, pd.Series):
-            names = [column.name]
-    else:
-        try:
-            names = list(transformer.get_feature_names_out())
-        except (AttributeError, ValueError, TypeError):
-            names = None
-    if names is None or len(names) != width:
-        names = [f"x{i}" for i in range(width)]
-    return [f"{modality}{SEPARATOR}{name}" for name in names]
-
-
-class ModalityUnion(TransformerMixin, BaseEstimator):
+class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
     """Concatenate one block per modality, with weights, block scaling and missing indicators.
 
     Like :class:`~sklearn.compose.ColumnTransformer`, each modality is a
@@ -108,7 +60,7 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Modalities fitted and transformed in parallel (joblib).
     verbose : bool, default=False
-        Log the fit time of each modality (logger ``skmm.fusion._union``).
+        Log the fit time of each modality (logger ``skmm.fusion``).
 
     Attributes
     ----------
@@ -139,15 +91,19 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
     >>> from sklearn.preprocessing import FunctionTransformer
     >>> from skmm.fusion import ModalityUnion
     >>> X = pd.DataFrame({"note": ["good", "", None, "bad day"], "age": [30.0, 41, 25, 52]})
-    >>> lengths = FunctionTransformer(lambda s: np.c_[s.str.len()], feature_names_out="one-to-one")
+    >>> lengths = FunctionTransformer(
+    ...     lambda s: np.c_[s.str.len()], feature_names_out=lambda t, names: ["length"]
+    ... )
     >>> union = ModalityUnion([("text", lengths, "note"), ("age", "passthrough", ["age"])])
     >>> union.fit_transform(X).shape
     (4, 4)
     >>> union.get_feature_names_out().tolist()
-    ['text__note', 'text__missing', 'age__age', 'age__missing']
+    ['text__length', 'text__missing', 'age__age', 'age__missing']
     >>> union.blocks_, union.missing_columns_
     ({'text': [0], 'age': [2]}, {'text': 1, 'age': 3})
     """
+
+    _steps_param = "transformers"
 
     def __init__(
         self,
@@ -167,52 +123,34 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    # -- parameters: modalities and their weights are routed like Pipeline steps
-    def _names(self):
-        try:
-            return [name for name, _, _ in self.transformers]
-        except (TypeError, ValueError):
-            return []
-
-    def get_params(self, deep=True):
-        """Parameters, with ``<name>``, ``<name>__<param>`` and ``weights__<name>`` when ``deep``."""
-        params = super().get_params(deep=False)
-        if not deep:
-            return params
+    # -- weights__<name> is routed like a step parameter, so searches can tune one weight
+    def _extra_deep_params(self):
         weights = self.weights if isinstance(self.weights, dict) else {}
-        for name, trans, _ in self.transformers if self._names() else []:
-            params[name] = trans
-            if hasattr(trans, "get_params"):
-                params.update({f"{name}__{k}": v for k, v in trans.get_params(deep=True).items()})
-            params[f"weights__{name}"] = weights.get(name, 1.0)
-        return params
+        return {f"weights__{name}": weights.get(name, 1.0) for name in self._step_names()}
 
-    def set_params(self, **params):
-        """Set parameters; ``<name>`` replaces a transformer, ``weights__<name>`` one weight."""
-        own = set(super().get_params(deep=False))
-        for key in [k for k in params if k in own]:
-            setattr(self, key, params.pop(key))
-        names = self._names()
-        weights = {k[len("weights__"):]: params.pop(k) for k in list(params) if k.startswith("weights__")}
+    def _set_extra_params(self, params):
+        weights = {
+            k[len("weights__") :]: params.pop(k) for k in list(params) if k.startswith("weights__")
+        }
+        unknown = sorted(set(weights) - set(self._step_names()))
+        if unknown:
+            raise ValueError(
+                f"Invalid parameter weights__{unknown[0]}: "
+                f"no such modality in {self._step_names()}."
+            )
         if weights:
-            unknown = sorted(set(weights) - set(names))
-            if unknown:
-                raise ValueError(f"Invalid parameter weights__{unknown[0]}: no such modality in {names}.")
             self.weights = {**(self.weights or {}), **weights}
-        replaced = {k: params.pop(k) for k in list(params) if k in names}
-        if replaced:
-            self.transformers = [
-                (name, replaced.get(name, trans), cols) for name, trans, cols in self.transformers
-            ]
-        if params:
-            super().set_params(**params)
-        return self
+        return params
 
     # -- validation
     def _check_params(self):
-        names = self._names()
-        if not names or any(not isinstance(t, tuple) or len(t) != 3 for t in self.transformers):
-            raise ValueError("transformers must be a non-empty list of (name, transformer, columns) tuples.")
+        names = self._step_names()
+        if not names or any(
+            not isinstance(t, (tuple, list)) or len(t) != 3 for t in self.transformers
+        ):
+            raise ValueError(
+                "transformers must be a non-empty list of (name, transformer, columns) tuples."
+            )
         reserved = set(super().get_params(deep=False))
         for name in names:
             if not isinstance(name, str) or not name or SEPARATOR in name or name in reserved:
@@ -224,10 +162,19 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
             raise ValueError(f"Modality names must be unique, got {names}.")
         for name, trans, _ in self.transformers:
             if isinstance(trans, str) and trans not in ("passthrough", "drop"):
-                raise ValueError(f"Modality {name!r}: transformer {trans!r} is not 'passthrough' or 'drop'.")
+                raise ValueError(
+                    f"Modality {name!r}: transformer {trans!r} is not 'passthrough' or 'drop'."
+                )
             if not isinstance(trans, str) and not hasattr(trans, "transform"):
-                raise ValueError(f"Modality {name!r}: {trans!r} is not a transformer (no transform method).")
-        unknown = sorted(set(self.weights or {}) - set(names))
+                raise ValueError(
+                    f"Modality {name!r}: {trans!r} is not a transformer (no transform method)."
+                )
+        weights = {} if self.weights is None else self.weights
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, numbers.Real) and not isinstance(w, bool) for w in weights.values()
+        ):
+            raise ValueError(f"weights must be a dict of modality name to number, got {weights!r}.")
+        unknown = sorted(set(weights) - set(names))
         if unknown:
             raise ValueError(f"weights names unknown modalities {unknown}; modalities are {names}.")
         if self.scale not in _SCALES:
@@ -236,13 +183,17 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
             isinstance(self.fill_value, numbers.Real) and not isinstance(self.fill_value, bool)
         )
         if not ok_fill:
-            raise ValueError(f"fill_value must be 'mean', 'zero' or a number, got {self.fill_value!r}.")
+            raise ValueError(
+                f"fill_value must be 'mean', 'zero' or a number, got {self.fill_value!r}."
+            )
 
     def _validate(self, X, reset):
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[0] < 1:
-                raise ValueError("Found array with 0 sample(s) (shape=(0, %d)) while a minimum of 1 is required." % X.shape[1])
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}); ModalityUnion needs 1."
+                )
             return X
         return validate_data(self, X, dtype=None, ensure_all_finite=False, reset=reset)
 
@@ -289,7 +240,9 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
         self._check_params()
         X = self._validate(X, reset=True)
         y = None if y is None else np.asarray(y)
-        active = [(n, t, c) for n, t, c in self.transformers if not (isinstance(t, str) and t == "drop")]
+        active = [
+            (n, t, c) for n, t, c in self.transformers if not (isinstance(t, str) and t == "drop")
+        ]
         if not active:
             raise ValueError("Every modality is 'drop': nothing to fuse.")
         jobs, plans = [], []
@@ -304,45 +257,42 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
                 )
             trans = trans if isinstance(trans, str) else clone(trans)
             y_rows = None if y is None else y[rows]
-            jobs.append(delayed(_fit_transform_one)(trans, take_rows(column, rows), y_rows, name, self.verbose))
+            jobs.append(
+                delayed(fit_transform_block)(
+                    trans, take_rows(column, rows), y_rows, name, self.verbose
+                )
+            )
             plans.append((name, positions, scalar, column, rows))
         results = Parallel(n_jobs=self.n_jobs)(jobs)
 
-        self.transformers_, self._stats = [], {}
+        self.transformers_, self._stats, self._scalar = [], {}, {}
         self.n_missing_, names_out = {}, []
         for (name, positions, scalar, column, rows), (fitted, block) in zip(plans, results):
             self.transformers_.append((name, fitted, positions))
+            self._scalar[name] = scalar
             self.n_missing_[name] = int(len(column) - rows.size)
-            self._stats[name] = self._block_stats(block)
-            names_out += _block_names(fitted, take_rows(column, rows[:1]), name, block.shape[1])
+            self._stats[name] = block_stats(block, self.scale, self.fill_value)
+            names_out += block_names(fitted, take_rows(column, rows[:1]), name, block.shape[1])
             if self.handle_missing:
                 names_out.append(missing_column_name(name))
         if len(set(names_out)) != len(names_out):
-            raise ValueError("Output feature names collide; does a transformer name a feature 'missing'?")
+            raise ValueError(
+                "Output feature names collide; does a transformer name a feature 'missing'?"
+            )
         self.named_transformers_ = Bunch(**{n: t for n, t, _ in self.transformers_})
         self._names_out = np.asarray(names_out, dtype=object)
         layout = infer_blocks(self._names_out)
         self.blocks_ = {m: b["features"] for m, b in layout.items()}
-        self.missing_columns_ = {m: b["missing"] for m, b in layout.items() if b["missing"] is not None}
+        self.missing_columns_ = {
+            m: b["missing"] for m, b in layout.items() if b["missing"] is not None
+        }
         self.n_features_out_ = len(names_out)
+        self.weights_ = {
+            name: float((self.weights or {}).get(name, 1.0)) for name, *_ in self.transformers_
+        }
         blocks = {name: (rows, block) for (name, *_, rows), (_, block) in zip(plans, results)}
+        self._dtype = np.result_type(*[block.dtype for _, block in results])
         return self._assemble(len(X), blocks)
-
-    def _block_stats(self, block):
-        mean = np.nanmean(block, axis=0) if self.scale else np.zeros(block.shape[1])
-        if self.scale:
-            std = np.nanstd(block, axis=0)
-            std = np.where(np.isfinite(std) & (std > 10 * np.finfo(np.float64).eps), std, 1.0)
-            mean = np.where(np.isfinite(mean), mean, 0.0)
-        else:
-            std = np.ones(block.shape[1])
-        if self.scale == "block":
-            std = std * np.sqrt(block.shape[1])
-        if self.fill_value == "mean":
-            fill = np.nan_to_num(np.nanmean(block, axis=0) - mean) / std if len(block) else np.zeros(len(mean))
-        else:
-            fill = np.full(len(mean), 0.0 if self.fill_value == "zero" else float(self.fill_value))
-        return mean, std, fill
 
     # -- transforming
     def transform(self, X):
@@ -361,40 +311,33 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         jobs, plans = [], []
         for name, fitted, positions in self.transformers_:
-            scalar = len(positions) == 1 and self._scalar(name)
-            column = take_columns(X, positions, scalar)
+            column = take_columns(X, positions, self._scalar[name])
             rows = self._present(column)
             plans.append((name, rows))
             if rows.size:
-                jobs.append(delayed(_transform_one)(fitted, take_rows(column, rows), name))
+                jobs.append(delayed(transform_block)(fitted, take_rows(column, rows), name))
         outputs = iter(Parallel(n_jobs=self.n_jobs)(jobs))
         blocks = {}
         for name, rows in plans:
             width = len(self.blocks_[name])
             block = next(outputs) if rows.size else np.empty((0, width))
             if block.shape[1] != width:
-                raise ValueError(f"Modality {name!r} gave {block.shape[1]} features; fit gave {width}.")
+                raise ValueError(
+                    f"Modality {name!r} gave {block.shape[1]} features; fit gave {width}."
+                )
             blocks[name] = (rows, block)
         return self._assemble(len(X), blocks)
 
-    def _scalar(self, name):
-        cols = dict((n, c) for n, _, c in self.transformers)[name]
-        return resolve_columns(self._dummy, cols, name)[1] if callable(cols) else not isinstance(
-            cols, (list, tuple, slice, np.ndarray, pd.Index)
-        )
-
     def _assemble(self, n_rows, blocks):
-        dtypes = [b.dtype for _, b in blocks.values()]
-        dtype = np.result_type(*dtypes) if dtypes else np.float64
+        dtype = self._dtype
         out = np.empty((n_rows, self.n_features_out_), dtype=dtype)
-        weights = self.weights or {}
         for name, (rows, block) in blocks.items():
             mean, std, fill = self._stats[name]
+            weight = self.weights_[name]
             cols = self.blocks_[name]
-            scaled = np.empty((n_rows, len(cols)), dtype=np.float64)
-            scaled[:] = fill
-            scaled[rows] = (block - mean) / std
-            out[:, cols] = scaled * float(weights.get(name, 1.0))
+            view = out[:, cols[0] : cols[-1] + 1]  # a block's columns are contiguous
+            view[:] = fill * weight
+            view[rows] = (block - mean) * (weight / std)
             if name in self.missing_columns_:
                 indicator = np.ones(n_rows, dtype=dtype)
                 indicator[rows] = 0.0
@@ -428,5 +371,12 @@ class ModalityUnion(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = bool(self.handle_missing)
+        # NaN is accepted when absent rows are handled here, or when every block accepts it
+        try:
+            tags.input_tags.allow_nan = bool(self.handle_missing) or all(
+                t == "passthrough" or t == "drop" or get_tags(t).input_tags.allow_nan
+                for _, t, _ in self.transformers
+            )
+        except (TypeError, ValueError):  # malformed transformers: fit will say what is wrong
+            tags.input_tags.allow_nan = bool(self.handle_missing)
         return tags

@@ -9,3 +9,5 @@ from skmm.io._logmel import (
     pooled_statistics,
     statistics_feature_names,
 )
+from skmm.io._image import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
+from skmm.io._faces import FaceCropper, crop_largest_face

@@ -111,11 +111,11 @@ def _read_file(source, max_duration):
         with sf.SoundFile(handle) as f:
             native_sr = f.samplerate
             frames = -1 if max_duration is None else int(round(max_duration * native_sr))
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            data = f.read(frames=frames, dtype="float32")
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise InputError(f"cannot decode {where}: {exc}. Readable formats are those of "
                          "libsndfile (wav, flac, ogg, mp3, aiff, ...).") from exc
-    return data.mean(axis=1, dtype=np.float32), native_sr
+    return (data.mean(axis=1, dtype=np.float32) if data.ndim == 2 else data), native_sr
 
 
 def _from_array(source, sample_rate, max_duration):

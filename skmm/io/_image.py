@@ -21,7 +21,7 @@ def _describe(source):
     if isinstance(source, (str, os.PathLike)):
         return f"image file {os.fspath(source)!r}"
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"image bytes ({len(source)} bytes)"
+        return "image given as bytes"
     return "image array"
 
 
@@ -38,9 +38,9 @@ def _jpeg_info(buf):
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
             i += 2
             continue
-        (length,) = struct.unpack(">H", buf[i + 2:i + 4])
+        (length,) = struct.unpack(">H", buf[i + 2 : i + 4])
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 9 <= n:
-            size = struct.unpack(">HH", buf[i + 5:i + 9])
+            size = struct.unpack(">HH", buf[i + 5 : i + 9])
         if marker == 0xDA:  # start of scan: entropy-coded data follows
             scan = i
             break
@@ -84,7 +84,9 @@ def _array_to_rgb(image):
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
-        raise InputError(f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {image.shape}")
+        raise InputError(
+            f"expected an H x W, H x W x 3 or H x W x 4 image, got shape {image.shape}"
+        )
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise InputError(f"image array is empty (shape {image.shape})")
     if image.dtype == np.uint16:
@@ -96,7 +98,9 @@ def _array_to_rgb(image):
     elif image.dtype == bool:
         image = image.astype(np.uint8) * 255
     elif image.dtype != np.uint8:
-        raise InputError(f"unsupported image dtype {image.dtype}; use uint8, uint16 or float in [0, 1]")
+        raise InputError(
+            f"unsupported image dtype {image.dtype}; use uint8, uint16 or float in [0, 1]"
+        )
     if image.ndim == 2:
         return np.repeat(image[:, :, None], 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3])
@@ -132,8 +136,12 @@ def _decode(buf, max_pixels, target_size, what):
         # libjpeg decodes at 1/2, 1/4, 1/8 scale almost for free (DCT scaling)
         while scale < 8 and min(h, w) // (scale * 2) >= target_size:
             scale *= 2
-    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
-             4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}[scale]
+    flags = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[scale]
     rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # opencv >= 4.10 decodes straight to RGB
     if rgb_flag is not None:
         flags = (flags & ~cv2.IMREAD_COLOR) | rgb_flag
@@ -148,7 +156,9 @@ def _decode(buf, max_pixels, target_size, what):
             )
         raise InputError(f"cannot decode {what}: the {fmt.upper()} data is corrupt or truncated")
     if h is None and image.shape[0] * image.shape[1] > max_pixels:
-        raise InputError(f"{what} has {image.shape[0]} x {image.shape[1]} pixels, over max_pixels={max_pixels}")
+        raise InputError(
+            f"{what} has {image.shape[0]} x {image.shape[1]} pixels, over max_pixels={max_pixels}"
+        )
     if rgb_flag is None:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     return image
@@ -240,14 +250,19 @@ def preprocess_image(image, size, mean, std, resize_shorter=None, grey=False):
     # crop the source region first: resizing pixels that the crop drops is wasted work
     ch, cw = min(h, round(size / scale)), min(w, round(size / scale))
     top, left = (h - ch) // 2, (w - cw) // 2
-    region = image[top:top + ch, left:left + cw]
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    region = image[top : top + ch, left : left + cw]
+    # INTER_AREA anti-aliases real shrinking; for ratios under 1.5 (e.g. after a reduced
+    # JPEG decode) bilinear gives nearly the same pixels about four times faster
+    interp = cv2.INTER_AREA if scale < 2 / 3 else cv2.INTER_LINEAR
     out = cv2.resize(region, (size, size), interpolation=interp)
-    out = out.reshape(size, size, -1)
-    mean = np.asarray(mean, np.float32).reshape(-1)
-    inv_std = 1.0 / np.asarray(std, np.float32).reshape(-1)
-    x = (out.astype(np.float32) - mean) * inv_std
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
+    planes = cv2.split(out.reshape(size, size, -1))
+    inv_std = 1.0 / np.broadcast_to(np.asarray(std, np.float32).reshape(-1), (len(planes),))
+    shift = -np.broadcast_to(np.asarray(mean, np.float32).reshape(-1), (len(planes),)) * inv_std
+    x = np.empty((len(planes), size, size), np.float32)
+    for c, plane in enumerate(planes):  # per plane: no float HWC temporary, no transpose copy
+        np.multiply(plane, inv_std[c], out=x[c], dtype=np.float32)
+        x[c] += shift[c]
+    return x
 
 
 def _load_one(source, max_pixels, target_size, preprocess):
@@ -258,8 +273,9 @@ def _load_one(source, max_pixels, target_size, preprocess):
         return exc
 
 
-def load_images(sources, *, preprocess=None, target_size=None, max_pixels=DEFAULT_MAX_PIXELS,
-                n_threads=1):
+def load_images(
+    sources, *, preprocess=None, target_size=None, max_pixels=DEFAULT_MAX_PIXELS, n_threads=1
+):
     """Read (and optionally preprocess) many images with a thread pool.
 
     opencv releases the GIL while decoding and resizing, so threads scale.

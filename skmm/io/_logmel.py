@@ -2,8 +2,9 @@
 
 The front end reproduces ``np.log(librosa.feature.melspectrogram(y=y, sr=sr, ...) + 1e-6)``
 (power 2, Hann window, ``center=True`` with librosa's default ``pad_mode="constant"``,
-Slaney mel filters) for a whole batch of variable-length clips in one ``torch.stft``.
-Zero-padding a clip at its end does not change its own frames: with constant (zero)
+Slaney mel filters) for a whole batch of variable-length clips: the clips are framed,
+windowed and transformed with ``torch.fft.rfft`` (what ``torch.stft`` does) in chunks
+that fit the CPU cache, or in one go on a GPU. Zero-padding a clip at its end does not change its own frames: with constant (zero)
 centring, frame ``t`` of a clip with ``n`` samples only reads samples up to
 ``t * hop_length + n_fft // 2``, which are zeros past ``n`` in both cases. So the
 first ``1 + n // hop_length`` frames of each row equal the clip's own spectrogram, and
@@ -24,6 +25,9 @@ LOG_OFFSET = 1e-6
 STATISTICS = ("mean", "std", "min", "max", "delta_mean", "delta_std")
 
 _DEVICE_BANKS = {}
+# Frames per CPU chunk, in float32 values (2 MiB).
+_CPU_CHUNK_FLOATS = 1 << 19
+_BANDS_PER_BLOCK = 8
 
 
 @functools.lru_cache(maxsize=16)
@@ -42,14 +46,27 @@ def mel_filterbank(sr, n_fft, n_mels, fmin=0.0, fmax=None):
     return bank
 
 
-def _bank_on(device, sr, n_fft, n_mels, fmin, fmax):
+def _mel_blocks(device, sr, n_fft, n_mels, fmin, fmax):
+    """The filterbank as blocks of 8 adjacent bands, each with only the bins it touches.
+
+    A mel filter covers a few neighbouring FFT bins, so the dense bank is ~95% zeros;
+    multiplying block by block does the same sums with far fewer operations.
+    """
     torch = import_optional("torch", "the log-mel front end")
     key = (str(device), sr, n_fft, n_mels, fmin, fmax)
-    bank = _DEVICE_BANKS.get(key)
-    if bank is None:
+    blocks = _DEVICE_BANKS.get(key)
+    if blocks is None:
         bank = torch.from_numpy(np.array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax)))
-        bank = _DEVICE_BANKS[key] = bank.to(device)
-    return bank
+        blocks = []
+        for first in range(0, n_mels, _BANDS_PER_BLOCK):
+            part = bank[first:first + _BANDS_PER_BLOCK]
+            bins = part.any(0).nonzero().flatten()
+            if bins.numel():  # empty filters (too many mels for n_fft) stay at zero power
+                lo, hi = int(bins[0]), int(bins[-1]) + 1
+                blocks.append((first, first + len(part), lo, hi,
+                               part[:, lo:hi].T.contiguous().to(device)))
+        _DEVICE_BANKS[key] = blocks
+    return blocks
 
 
 def pad_batch(waveforms, device="cpu"):
@@ -98,7 +115,8 @@ def log_mel_spectrogram(waveforms, *, sr, n_fft=400, hop_length=160, n_mels=64, 
     logmel : tensor of shape (B, n_mels, n_frames_max), float32
         ``log(mel_power + 1e-6)``; frames past a clip's end hold ``log(1e-6)``.
     n_frames : tensor of shape (B,), int64
-        Valid frames per clip: ``1 + n_samples // hop_length`` (librosa's count).
+        Valid frames per clip: ``1 + n_samples // hop_length`` for an even ``n_fft``
+        (librosa's count), at least 1.
 
     Examples
     --------
@@ -115,15 +133,24 @@ def log_mel_spectrogram(waveforms, *, sr, n_fft=400, hop_length=160, n_mels=64, 
         lengths = torch.full((batch.shape[0],), batch.shape[-1], dtype=torch.int64, device=device)
     else:
         batch, lengths = pad_batch(waveforms, device)
+    half = n_fft // 2
+    n_frames = (lengths + 2 * half - n_fft) // hop_length + 1
+    n_steps = (batch.shape[-1] + 2 * half - n_fft) // hop_length + 1
     window = torch.hann_window(n_fft, periodic=True, device=batch.device)
-    spec = torch.stft(batch, n_fft, hop_length, window=window, center=True,
-                      pad_mode="constant", return_complex=True)
-    power = torch.view_as_real(spec).square().sum(-1)
-    bank = _bank_on(batch.device, sr, n_fft, n_mels, fmin, fmax)
-    logmel = torch.log(torch.matmul(bank, power) + LOG_OFFSET)
-    n_frames = lengths // hop_length + 1
-    valid = torch.arange(logmel.shape[-1], device=logmel.device) < n_frames[:, None]
-    logmel = logmel.masked_fill(~valid[:, None, :], float(np.log(LOG_OFFSET)))
+    blocks = _mel_blocks(batch.device, sr, n_fft, n_mels, fmin, fmax)
+    out = torch.zeros((batch.shape[0], n_steps, n_mels), device=batch.device)
+    rows = batch.shape[0]
+    if batch.device.type == "cpu":  # chunks whose frames fit in the CPU cache run 2-4x faster
+        rows = max(1, _CPU_CHUNK_FLOATS // (n_steps * n_fft))
+    for start in range(0, batch.shape[0], rows):
+        chunk = torch.nn.functional.pad(batch[start:start + rows], (half, half))
+        spec = torch.fft.rfft(chunk.unfold(-1, n_fft, hop_length) * window)
+        power = spec.real.square() + spec.imag.square()
+        for first, last, lo, hi, weights in blocks:
+            out[start:start + rows, :, first:last] = torch.matmul(power[..., lo:hi], weights)
+    logmel = out.add_(LOG_OFFSET).log_().transpose(1, 2)
+    valid = torch.arange(n_steps, device=logmel.device) < n_frames[:, None]
+    logmel.masked_fill_(~valid[:, None, :], float(np.log(LOG_OFFSET)))
     return logmel, n_frames
 
 

@@ -11,8 +11,15 @@ from sklearn.model_selection import cross_validate
 from skmm._deps import import_optional
 from skmm.model_selection._context import trial_scope
 
+
+class SearchSpaceError(ValueError, TypeError):
+    """``param_distributions`` (or what its callable returned) is not a valid search space."""
+
+
 # The user attribute each trial's fold scores are stored under (JSON, so any storage keeps it).
 CV_ATTR = "skmm_cv"
+# ... and the distinct errors of its failed folds, quoted when no trial succeeds.
+ERRORS_ATTR = "skmm_errors"
 
 
 def check_space(space):
@@ -21,13 +28,13 @@ def check_space(space):
         return
     distributions = import_optional("optuna.distributions", "hyperparameter search")
     if not isinstance(space, dict) or not space:
-        raise ValueError(
+        raise SearchSpaceError(
             "param_distributions must be a non-empty dict {param name: optuna distribution} "
             f"or a callable (trial) -> dict of params; got {type(space).__name__}."
         )
     for name, dist in space.items():
         if not isinstance(dist, distributions.BaseDistribution):
-            raise ValueError(
+            raise SearchSpaceError(
                 f"param_distributions[{name!r}] is {dist!r}, not an optuna distribution. Use "
                 "e.g. optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True), "
                 "IntDistribution(8, 256) or CategoricalDistribution(['a', 'b'])."
@@ -39,7 +46,7 @@ def suggest_params(space, trial):
     if callable(space):
         params = space(trial)
         if not isinstance(params, dict):
-            raise ValueError(
+            raise SearchSpaceError(
                 f"The search-space callable must return a dict of params, got {type(params)}."
             )
         return params
@@ -54,7 +61,7 @@ def suggest_params(space, trial):
         elif isinstance(dist, distributions.CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, dist.choices)
         else:
-            raise ValueError(f"Unsupported distribution for {name!r}: {dist!r}.")
+            raise SearchSpaceError(f"Unsupported distribution for {name!r}: {dist!r}.")
     return params
 
 
@@ -152,6 +159,10 @@ class Objective:
         except Exception as exc:
             if isinstance(self.error_score, str) and self.error_score == "raise":
                 raise
+            errors = trial.user_attrs.get(ERRORS_ATTR, [])
+            message = f"{type(exc).__name__}: {exc}"
+            if message not in errors:
+                trial.set_user_attr(ERRORS_ATTR, [*errors, message])
             warnings.warn(
                 f"Fold {fold} of trial {trial.number} failed; its scores are set to "
                 f"error_score={self.error_score}. Error: {exc!r}",

@@ -10,6 +10,7 @@ from skmm.model_selection._context import current_trial
 _Callback = import_optional("skorch.callbacks", "pruning skorch nets").Callback
 
 logger = logging.getLogger(__name__)
+_WARNED = set()  # monitors already warned about in this process: one line, not one per fold
 
 
 class OptunaPruningCallback(_Callback):
@@ -20,9 +21,12 @@ class OptunaPruningCallback(_Callback):
     Add one yourself only to change what it monitors; the search then leaves the net
     alone. Outside a search (e.g. in ``best_estimator_``) the callback does nothing.
 
-    Step scheme: fold ``k`` of the cross-validation reports epoch ``e`` (from 1) at step
-    ``k * fold_stride + e - 1``, so a step means the same fold and epoch in every
-    trial, and pruners compare like with like on every fold, not only the first.
+    Step scheme: by default only the first cross-validation fold reports, at step
+    ``epoch - 1``. Pruning then saves the most (the remaining folds of a bad trial never
+    run), a step means the same epoch of the same fold in every trial, and pruner
+    warm-ups (``n_warmup_steps``) mean epochs. With ``all_folds=True`` fold ``k``
+    reports at ``k * fold_stride + epoch - 1`` too, so a trial can also be stopped in a
+    later fold; warm-ups then only cover the first fold.
 
     Parameters
     ----------
@@ -35,10 +39,12 @@ class OptunaPruningCallback(_Callback):
         ``"loss"``. Values are reported in the study's orientation (a loss is negated
         in a maximizing study), so pruners such as ``MedianPruner`` and
         ``ThresholdPruner`` see "larger is better" when the study maximizes.
+    all_folds : bool, default=False
+        Report (and allow pruning) in every fold, not only the first.
     fold_stride : int, optional
-        Steps reserved per fold. Defaults to the net's ``max_epochs``; set it to the
-        largest value searched when ``max_epochs`` itself is tuned, so steps of later
-        folds line up across trials.
+        With ``all_folds``, steps reserved per fold. Defaults to the net's
+        ``max_epochs``; set it to the largest value searched when ``max_epochs`` itself
+        is tuned, so steps of later folds line up across trials.
 
     See Also
     --------
@@ -52,14 +58,12 @@ class OptunaPruningCallback(_Callback):
     'valid_acc'
     """
 
-    def __init__(self, monitor="valid_loss", lower_is_better=None, fold_stride=None):
+    def __init__(self, monitor="valid_loss", lower_is_better=None, all_folds=False,
+                 fold_stride=None):
         self.monitor = monitor
         self.lower_is_better = lower_is_better
+        self.all_folds = all_folds
         self.fold_stride = fold_stride
-
-    def initialize(self):
-        self.warned_ = False
-        return self
 
     def _lower_is_better(self, net):
         if self.lower_is_better is not None:
@@ -71,11 +75,11 @@ class OptunaPruningCallback(_Callback):
 
     def on_epoch_end(self, net, **kwargs):
         slot = current_trial()
-        if slot is None:
+        if slot is None or (slot.fold > 0 and not self.all_folds):
             return
         row = net.history[-1]
         if self.monitor not in row:
-            if not getattr(self, "warned_", False):
+            if self.monitor not in _WARNED:
                 logger.warning(
                     "OptunaPruningCallback: the net's history has no %r column, so this "
                     "trial cannot be pruned. Columns: %s. Give the net a validation split "
@@ -83,7 +87,7 @@ class OptunaPruningCallback(_Callback):
                     self.monitor,
                     sorted(row),
                 )
-                self.warned_ = True
+                _WARNED.add(self.monitor)
             return
         value = float(row[self.monitor])
         epoch = len(net.history)

@@ -78,3 +78,24 @@ def build_cv_results(trials, space, scoring, n_splits, return_train_score, maxim
             if part == "test":
                 results[f"rank_{key}"] = _rank(mean, maximize)
     return results
+
+
+def best_row(results, metric, maximize, errors=()):
+    """Row of the best completed trial with a finite mean ``metric`` (ties: lowest trial).
+
+    When there is none, the ValueError quotes ``errors`` (the distinct fit errors), as
+    scikit-learn's searches do when every fit failed.
+    """
+    means = np.asarray(results.get(f"mean_test_{metric}", np.empty(0)), dtype=float)
+    usable = (results["state"] == "COMPLETE") & ~np.isnan(means)
+    if not usable.any():
+        states = {str(s): int((results["state"] == s).sum()) for s in set(results["state"])}
+        details = "".join(f"\n  {e}" for e in errors)
+        raise ValueError(
+            f"No trial completed with a finite score (trials by state: {states}). Set "
+            "error_score='raise' to see why fits fail, or relax the pruner."
+            + (f" Errors of the failed fits:{details}" if details else "")
+        )
+    if maximize:
+        return int(np.argmax(np.where(usable, means, -np.inf)))
+    return int(np.argmin(np.where(usable, means, np.inf)))

@@ -8,13 +8,13 @@ __version__ = "0.1.0"
 
 from . import metrics  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
-from .encoders import ImageEncoder, TextEncoder  # noqa: E402
+from .encoders import ImageEncoder, MelEncoder, TextEncoder  # noqa: E402
 from .exceptions import EncodingError, InputError  # noqa: E402
 from .fusion import LateFusionClassifier, ModalityUnion, infer_blocks, make_fusion_pipeline  # noqa: E402
 from .io import FaceCropper  # noqa: E402
 
 __all__ = [
-    "__version__", "TextEncoder", "ImageEncoder", "FaceCropper", "ModalityUnion",
+    "__version__", "TextEncoder", "ImageEncoder", "MelEncoder", "FaceCropper", "ModalityUnion",
     "LateFusionClassifier", "make_fusion_pipeline", "infer_blocks", "metrics",
     "cache_info", "clear_cache", "EncodingError", "InputError",
 ]

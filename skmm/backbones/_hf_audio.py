@@ -90,7 +90,7 @@ def load_audio_model(path, device="cpu", dtype=None):
     ...     intermediate_size=32, conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3),
     ...     num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2)
     >>> Wav2Vec2Model(config).save_pretrained(folder)
-    >>> Wav2Vec2FeatureExtractor().save_pretrained(folder)
+    >>> _ = Wav2Vec2FeatureExtractor().save_pretrained(folder)
     >>> model, sampling_rate, _ = load_audio_model(folder)
     >>> sampling_rate
     16000

@@ -160,7 +160,7 @@ def whisper_state_dict(tensors):
         state.update({f"{dst}self_attn.q_proj.weight": q, f"{dst}self_attn.q_proj.bias": qb,
                       f"{dst}self_attn.k_proj.weight": k, f"{dst}self_attn.v_proj.weight": v,
                       f"{dst}self_attn.v_proj.bias": vb})
-    return {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}
+    return {k: np.array(v, dtype=np.float32) for k, v in state.items()}  # writable copies
 
 
 def load_whisper_encoder(device="cpu", dtype=None, path=None):

@@ -110,7 +110,7 @@ def _read_file(source, max_duration):
     try:
         with sf.SoundFile(handle) as f:
             native_sr = f.samplerate
-            frames = -1 if max_duration is None else int(round(max_duration * native_sr))
+            frames = -1 if max_duration is None else round(max_duration * native_sr)
             data = f.read(frames=frames, dtype="float32")
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise InputError(f"cannot decode {where}: {exc}. Readable formats are those of "
@@ -135,7 +135,7 @@ def _from_array(source, sample_rate, max_duration):
     if y.dtype.kind in "iu":
         y = _int_to_float(y)
     if max_duration is not None:
-        y = y[: int(round(max_duration * sample_rate))]
+        y = y[: round(max_duration * sample_rate)]
     y = y.astype(np.float32, copy=False)
     if y.ndim == 2:
         y = y.mean(axis=1, dtype=np.float32)

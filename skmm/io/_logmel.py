@@ -4,7 +4,9 @@ The front end reproduces ``np.log(librosa.feature.melspectrogram(y=y, sr=sr, ...
 (power 2, Hann window, ``center=True`` with librosa's default ``pad_mode="constant"``,
 Slaney mel filters) for a whole batch of variable-length clips: the clips are framed,
 windowed and transformed with ``torch.fft.rfft`` (what ``torch.stft`` does) in chunks
-that fit the CPU cache, or in one go on a GPU. Zero-padding a clip at its end does not change its own frames: with constant (zero)
+that fit the CPU cache, or in one go on a GPU.
+
+Zero-padding a clip at its end does not change its own frames: with constant (zero)
 centring, frame ``t`` of a clip with ``n`` samples only reads samples up to
 ``t * hop_length + n_fft // 2``, which are zeros past ``n`` in both cases. So the
 first ``1 + n // hop_length`` frames of each row equal the clip's own spectrogram, and

@@ -142,3 +142,41 @@ def test_out_of_memory_at_batch_size_one_is_raised():
     enc = NumberEncoder(cache=False, batch_size=1, oom_above=0).fit([1])
     with pytest.raises(torch.OutOfMemoryError):
         enc.transform([1, 2])
+
+
+def test_cpu_streams_keep_order_and_restore_the_thread_budget():
+    import threading
+
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        enc = NumberEncoder(cache=False, batch_size=2, on_error="nan").fit([1])
+        seen = set()
+        original = enc._encode_batch
+
+        def spy(model, batch):
+            seen.add((threading.get_ident(), torch.get_num_threads()))
+            return original(model, batch)
+
+        enc._encode_batch = spy
+        X = enc.transform(list(range(1, 41)) + [1013])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+    np.testing.assert_array_equal(X[:40, 0], np.arange(1, 41))
+    assert np.isnan(X[40]).all() and [f["row"] for f in enc.failed_rows_] == [40]
+    assert {threads for _, threads in seen} == {1}
+    assert len({ident for ident, _ in seen}) >= 2
+
+
+def test_one_thread_budget_means_one_stream():
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert NumberEncoder().fit([1])._cpu_streams() == 1
+    finally:
+        torch.set_num_threads(previous)

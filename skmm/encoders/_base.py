@@ -262,6 +262,13 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     def _run_batches(self, model, good, groups, firsts, out, failures, cache, state, bar, index):
         # Longest first, so a GPU out-of-memory shows up on the first batch.
         good.sort(key=lambda kp: -self._size(kp[1]))
+        streams = self._cpu_streams()
+        if streams > 1 and len(good) > state["batch_size"]:
+            self._run_streams(streams, model, good, groups, firsts, out, failures, cache, state, bar, index)
+        else:
+            self._run_sequential(model, good, groups, firsts, out, failures, cache, state, bar, index)
+
+    def _run_sequential(self, model, good, groups, firsts, out, failures, cache, state, bar, index):
         start = 0
         while start < len(good):
             batch = good[start:start + state["batch_size"]]
@@ -275,15 +282,59 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
                                    type(self).__name__, state["batch_size"])
                     continue
                 vectors = self._encode_one_by_one(model, batch, exc, groups, firsts, failures, index)
-            done = {}
-            for (key, _), vector in zip(batch, vectors):
-                if vector is not None:
-                    out[groups[key]] = vector
-                    done[key] = vector
-            if cache is not None:
-                cache.put_many(done)
-            bar.update(len(batch))
+            self._store(batch, vectors, groups, out, cache, bar)
             start += len(batch)
+
+    def _cpu_streams(self):
+        """On the CPU, spend torch's thread budget as that many single-threaded streams.
+
+        Small per-layer operations scale poorly across threads; independent batches on
+        one thread each keep every core busy. The budget stays torch's own (joblib workers
+        that limit threads get one stream), and is restored after the call.
+        """
+        if not self._runtime_device()[0].startswith("cpu"):
+            return 1
+        import torch
+
+        return max(1, torch.get_num_threads())
+
+    def _run_streams(self, streams, model, good, groups, firsts, out, failures, cache, state, bar, index):
+        import torch
+
+        size = state["batch_size"]
+        batches = [good[i:i + size] for i in range(0, len(good), size)]
+
+        def run(batch):
+            try:
+                return self._encode_batch(model, [prep for _, prep in batch])
+            except Exception as exc:  # isolated below, in the calling thread
+                return exc
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(max_workers=streams) as pool:
+                for batch, vectors in zip(batches, pool.map(run, batches)):
+                    if is_out_of_memory(vectors):  # let the sequential path halve the batch
+                        self._run_sequential(model, batch, groups, firsts, out, failures, cache,
+                                             state, bar, index)
+                        continue
+                    if isinstance(vectors, Exception):
+                        vectors = self._encode_one_by_one(model, batch, vectors, groups, firsts,
+                                                          failures, index)
+                    self._store(batch, vectors, groups, out, cache, bar)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _store(self, batch, vectors, groups, out, cache, bar):
+        done = {}
+        for (key, _), vector in zip(batch, vectors):
+            if vector is not None:
+                out[groups[key]] = vector
+                done[key] = vector
+        if cache is not None:
+            cache.put_many(done)
+        bar.update(len(batch))
 
     def _encode_one_by_one(self, model, batch, exc, groups, firsts, failures, index):
         """A batch failed: find the rows that cause it, keep the others."""

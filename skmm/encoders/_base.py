@@ -311,9 +311,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
                 return exc
 
         previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(max_workers=streams) as pool:
+        try:  # the thread count is per thread for OpenMP: each stream sets its own to one
+            with ThreadPoolExecutor(max_workers=streams, initializer=torch.set_num_threads,
+                                    initargs=(1,)) as pool:
                 for batch, vectors in zip(batches, pool.map(run, batches)):
                     if is_out_of_memory(vectors):  # let the sequential path halve the batch
                         self._run_sequential(model, batch, groups, firsts, out, failures, cache,

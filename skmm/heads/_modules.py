@@ -191,5 +191,6 @@ class FusionModule(nn.Module):
         """
         _, weights, _, _ = self._fuse(X)
         if weights is None:
-            raise ValueError("The mlp head has no modality weights; use head='gated' or 'attention'.")
+            raise ValueError("The mlp head has no modality weights; "
+                             "use head='gated' or head='attention'.")
         return weights

@@ -59,9 +59,11 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.balanced = balanced
-        if seed is None:
-            seed = int(torch.randint(2**62, (1,)))
-        self.generator = torch.Generator().manual_seed(int(seed))
+        self.generator = None
+        if shuffle or balanced:
+            if seed is None:
+                seed = int(torch.randint(2**62, (1,)))
+            self.generator = torch.Generator().manual_seed(int(seed))
         self.sample_probs = None
         if balanced:
             if self.y is None:
@@ -107,6 +109,12 @@ class _FusionNetMixin:
         if self.verbose:
             callbacks.append(("print_log", PrintLog(sink=logger.info)))
         return callbacks
+
+    def _set_training(self, training=True):
+        # skorch calls this every batch; walking the module tree each time is measurable
+        names = self._modules + self._criteria
+        if any(getattr(getattr(self, n + "_"), "training", training) != training for n in names):
+            super()._set_training(training)
 
     def infer(self, x, **fit_params):
         X = to_tensor(x["X"], device=self.device)

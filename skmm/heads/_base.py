@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmm._deps import import_optional
+from skmm._device import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +149,6 @@ class _BaseFusionHead(BaseEstimator):
             return _DEFAULT_PATIENCE
         return int(es) if es else 0
 
-    def _resolve_device(self, torch):
-        if self.device in (None, "auto"):
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return str(self.device)
-
     def _as_float32(self, X):
         # C-contiguous and writable: rows are sliced per batch, torch wants writable memory
         return np.require(X, dtype=np.float32, requirements=["C", "W"])
@@ -234,7 +230,7 @@ class _BaseFusionHead(BaseEstimator):
         if self.alignment_weight > 0 and len(self.blocks_) < 2:
             logger.warning("alignment_weight > 0 has no effect with a single block %r.",
                            self.blocks_[0][0])
-        self.device_ = self._resolve_device(torch)
+        self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self.net_ = self._build_net(net_cls, n_outputs, stratified, seed)
         X_dict = {"X": X}

@@ -1,0 +1,96 @@
+"""Sizes of a demo run, its stage logger, and the torch thread limit for the small heads."""
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from .._deps import import_optional
+
+logger = logging.getLogger("skmm.demo")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Sizes of a demo run; :data:`FULL` and :data:`QUICK` are the two presets.
+
+    Attributes
+    ----------
+    n_samples, n_classes : int
+        Size of the synthetic dataset (speakers: ``n_samples // 10``).
+    imbalance : float
+        The largest class is this many times the smallest.
+    missing_rate : float
+        Share of rows without each modality.
+    n_splits : int
+        Folds of the speaker-grouped cross-validation, for the search and the evaluation.
+    n_trials : int
+        Optuna trials.
+    max_epochs : int
+        Epoch cap of the neural head (it stops early on its validation loss).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from skmm.demo import QUICK
+    >>> dataclasses.replace(QUICK, n_trials=2).n_trials
+    2
+    """
+
+    n_samples: int = 360
+    n_classes: int = 4
+    imbalance: float = 3.0
+    missing_rate: float = 0.1
+    n_splits: int = 5
+    n_trials: int = 8
+    max_epochs: int = 40
+
+
+FULL = DemoConfig()
+QUICK = DemoConfig(n_samples=120, n_splits=3, n_trials=3, max_epochs=15)
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous count.
+
+    The demo's heads are tiny: on a busy CPU one thread trains them fastest, as more
+    threads only wait for each other. ``n=None`` leaves torch alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.demo import torch_threads
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n is None:
+        yield
+        return
+    torch = import_optional("torch", "the neural fusion heads")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class Stages:
+    """Log a numbered line per stage and keep its wall time."""
+
+    def __init__(self, total):
+        self.total, self.done, self.times = total, 0, {}
+
+    @contextlib.contextmanager
+    def __call__(self, name, message):
+        self.done += 1
+        logger.info("[%d/%d] %s", self.done, self.total, message)
+        start = time.perf_counter()
+        yield
+        self.times[name] = time.perf_counter() - start
+        logger.info("      done in %.1f s", self.times[name])

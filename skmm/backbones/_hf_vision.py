@@ -4,7 +4,7 @@ import json
 import logging
 from pathlib import Path
 
-from skmm._deps import import_optional
+from ._hf_loading import load_local_model
 
 logger = logging.getLogger("skmm")
 
@@ -104,11 +104,7 @@ def load_vision_model(path, device="cpu", dtype=None):
     -------
     model : transformers.PreTrainedModel
     """
-    transformers = import_optional("transformers", "Hugging Face vision backbones")
-    kwargs = {"local_files_only": True}
-    if dtype is not None:
-        kwargs["dtype"] = dtype
-    model = transformers.AutoModel.from_pretrained(str(path), **kwargs)
+    model = load_local_model(path, **({} if dtype is None else {"dtype": dtype}))
     if hasattr(model, "vision_model") and hasattr(model, "get_image_features"):
         model = model.vision_model  # a CLIP-style pair: keep the image tower
     return model.to(device).eval()

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._deps import import_optional
 from .._device import torch_dtype
+from ..backbones._hf_loading import load_local_model
 from ..exceptions import InputError
 from ._base import BaseEncoder
 from ._registry import fingerprint
@@ -207,7 +208,7 @@ class TextEncoder(BaseEncoder):
         tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, local_files_only=True)
         if not tokenizer.is_fast:
             logger.warning("TextEncoder: %s has no fast tokenizer; tokenisation will be slow.", path)
-        model = transformers.AutoModel.from_pretrained(path, dtype=torch_dtype(dtype), local_files_only=True)
+        model = load_local_model(path, dtype=torch_dtype(dtype))
         model.to(device).eval()
         return tokenizer, model
 

@@ -11,3 +11,9 @@ from skmm.io._logmel import (
 )
 from skmm.io._image import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
 from skmm.io._faces import FaceCropper, crop_largest_face
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS", "FaceCropper", "crop_largest_face", "deltas", "load_images",
+    "log_mel_spectrogram", "mel_filterbank", "pad_batch", "pooled_statistics", "preprocess_image",
+    "read_audio", "read_image", "statistics_feature_names",
+]

@@ -121,7 +121,7 @@ def bench_memory(n, device, cache):
     out_mb = out.nbytes / 2**20
     extra = (peak[0] - with_model) / 2**20 - out_mb
     print(f"\n## memory: transform of {n} short texts (cache={cache})")
-    print(f"{'model (RSS after load)':>24}: {model_mb:7.0f} MB")
+    print(f"{'model (RSS after load)':>24}: {model_mb:7.0f} MB   (0 when an earlier section loaded it)")
     print(f"{'output array':>24}: {out_mb:7.0f} MB")
     print(f"{'peak - model - output':>24}: {extra:7.0f} MB   (target < 500 MB)  "
           f"[{n / sec:.0f} texts/s; ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB]")

@@ -222,6 +222,14 @@ def test_modality_weights(views, head):
     assert weights.index.equals(X_test.index[:50])
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
     assert not hasattr(FusionClassifier(head="mlp"), "modality_weights")
+    absent = clf.modality_weights(drop_modality(X_test.iloc[:50], MODALITIES[1]))
+    np.testing.assert_allclose(absent[MODALITIES[1]], 0.0, atol=1e-7)
+    np.testing.assert_allclose(absent.sum(axis=1), 1.0, rtol=1e-5)
+    nothing = X_test.iloc[:5].copy()
+    for name in MODALITIES:
+        nothing = drop_modality(nothing, name)
+    assert np.isfinite(clf.predict_proba(nothing)).all()
+    np.testing.assert_allclose(clf.modality_weights(nothing).sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_reproducible_and_leaves_global_rng_alone(views):

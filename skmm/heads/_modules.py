@@ -27,7 +27,7 @@ class _ConcatFuser(nn.Module):
         super().__init__()
         self.head = _mlp(n_modalities * hidden_size, hidden_size, n_layers, n_outputs, dropout)
 
-    def forward(self, h):
+    def forward(self, h, keep):
         return self.head(h.flatten(1)), None
 
 
@@ -39,8 +39,10 @@ class _GatedFuser(nn.Module):
         self.gate = nn.Linear(n_modalities * hidden_size, n_modalities)
         self.head = _mlp(hidden_size, hidden_size, n_layers, n_outputs, dropout)
 
-    def forward(self, h):
-        weights = torch.softmax(self.gate(h.flatten(1)), dim=-1)
+    def forward(self, h, keep):
+        # an absent modality gets no weight; its missing embedding still informs the gates
+        logits = self.gate(h.flatten(1)).masked_fill(~_attendable(keep), float("-inf"))
+        weights = torch.softmax(logits, dim=-1)
         fused = (weights.unsqueeze(-1) * h).sum(1)
         return self.head(fused), weights
 
@@ -64,13 +66,20 @@ class _AttentionFuser(nn.Module):
         self.norm = nn.LayerNorm(hidden_size)
         self.head = nn.Linear(hidden_size, n_outputs)
 
-    def forward(self, h):
+    def forward(self, h, keep):
         tokens = h + self.modality_embedding
         if self.encoder is not None:
             tokens = self.encoder(tokens)
         query = self.query.expand(h.shape[0], -1, -1)
-        pooled, weights = self.pool(query, tokens, tokens, need_weights=True)
+        # the pool reads present modalities only, so its weights say what the prediction used
+        pooled, weights = self.pool(query, tokens, tokens, need_weights=True,
+                                    key_padding_mask=~_attendable(keep))
         return self.head(self.norm(pooled.squeeze(1))), weights.squeeze(1)
+
+
+def _attendable(keep):
+    """Modalities a pool may weight: the present ones, or all of them in a row with none."""
+    return keep | ~keep.any(1, keepdim=True)
 
 
 _FUSERS = {"mlp": _ConcatFuser, "gated": _GatedFuser, "attention": _AttentionFuser}
@@ -168,7 +177,7 @@ class FusionModule(nn.Module):
             # a sample never loses all of its present modalities
             keep = torch.where(keep.any(1, keepdim=True), keep, present)
         h = torch.where(keep.unsqueeze(-1), z, self.missing_embedding.to(z.dtype))
-        out, weights = self.fuser(h)
+        out, weights = self.fuser(h, keep)
         return out, weights, z, present
 
     def forward(self, X):

@@ -201,10 +201,9 @@ def test_face_expression_with_face_crop_records_faces(tmp_path):
     clear_cache(disk=False)
     again.transform([astronaut, blank])
     assert again.faces_found_.tolist() == [True, False]
-    # embeddings cached but flags lost: faces are detected again rather than guessed
-    again._faces_cache = lambda: None
-    clear_cache(disk=False)
-    again.transform([blank, astronaut])
+    with pytest.raises(EncodingError):  # a failing row has no face, and the flags stay per row
+        again.transform([astronaut, None])
+    again.set_params(on_error="nan").transform([None, astronaut])
     assert again.faces_found_.tolist() == [False, True]
     feats = ImageEncoder("face-expression", face_crop=True, cache=False).fit_transform([astronaut])
     assert feats.shape == (1, 128)

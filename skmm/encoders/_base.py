@@ -55,6 +55,11 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     ``_encode_batch(model, prepared_list)``
         Float32 array of shape (len(prepared_list), n_features_out_).
 
+    Per-row facts found while preparing (e.g. whether a face was found) travel with the
+    embedding: name them in ``_row_facts``, return ``WithFacts(prepared, facts)`` from
+    ``_prepare_one``, and read them back in ``_after_transform(notes, facts)``. They are
+    cached with the embedding, so a cache hit knows them too.
+
     Fitted attributes common to every encoder: ``device_``, ``dtype_``, ``model_id_``,
     ``n_features_out_``, and after each ``transform``, ``failed_rows_`` (a list of
     ``{"row", "source", "error"}`` dicts, empty when every row was encoded).
@@ -64,6 +69,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     _window_items = 1024  # items prepared at once: bounds memory, sorted by length inside
     _threaded_prepare = False  # decode items in a thread pool (opencv/soundfile release the GIL)
     _inputs_are_paths = False  # a str row is a file path (images, audio), not content (text)
+    _row_facts = ()  # names of per-row facts returned with WithFacts by _prepare_one
 
     # -- fit / transform -------------------------------------------------------------
     def fit(self, X, y=None):
@@ -151,6 +157,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             return None
         description = {"encoder": type(self).__name__, "model": self.model_id_,
                        "dtype": self._runtime_device()[1], **self._output_params()}
+        if self._row_facts:
+            description["row_facts"] = list(self._row_facts)
         directory = None
         if self.cache is True:
             directory = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
@@ -191,13 +199,17 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """Prepare one checked item (decode a file, resample audio); used by the default ``_prepare``."""
         raise NotImplementedError(f"{type(self).__name__} must implement _prepare or _prepare_one")
 
-    def _after_transform(self, notes):
-        """Publish per-transform counts (e.g. truncated texts) as fitted attributes."""
+    def _after_transform(self, notes, facts):
+        """Publish per-transform results as fitted attributes.
+
+        ``notes`` holds counts (e.g. truncated texts); ``facts`` is None, or a float array
+        of shape (n_rows, len(_row_facts)) with NaN or 0 for rows that failed."""
 
     # -- the encoding loop -----------------------------------------------------------
     def _encode_rows(self, rows, index):
         n_rows = len(rows)
-        out = np.empty((n_rows, self.n_features_out_), dtype=np.float32)
+        width = self.n_features_out_
+        out = np.empty((n_rows, width + len(self._row_facts)), dtype=np.float32)
         failures = {}
         groups, firsts = {}, {}
         for row, raw in enumerate(rows):
@@ -229,8 +241,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             out[sorted(failures)] = fill
             logger.warning("%s: %d of %d rows failed and were filled with %s; see failed_rows_.",
                            type(self).__name__, len(failures), n_rows, fill)
-        self._after_transform(notes)
-        return out
+        facts = out[:, width:] if self._row_facts else None
+        self._after_transform(notes, facts)
+        return np.ascontiguousarray(out[:, :width]) if self._row_facts else out
 
     def _encode_missing(self, todo, groups, firsts, out, failures, cache, notes, index):
         model = self._model()
@@ -261,7 +274,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
     def _run_batches(self, model, good, groups, firsts, out, failures, cache, state, bar, index):
         # Longest first, so a GPU out-of-memory shows up on the first batch.
-        good.sort(key=lambda kp: -self._size(kp[1]))
+        good.sort(key=lambda kp: -self._size(_value(kp[1])))
         streams = self._cpu_streams()
         if streams > 1 and len(good) > state["batch_size"]:
             self._run_streams(streams, model, good, groups, firsts, out, failures, cache, state, bar, index)
@@ -273,7 +286,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         while start < len(good):
             batch = good[start:start + state["batch_size"]]
             try:
-                vectors = self._encode_batch(model, [prep for _, prep in batch])
+                vectors = self._encode_prepared(model, [prep for _, prep in batch])
             except Exception as exc:
                 if is_out_of_memory(exc) and state["batch_size"] > 1:
                     free_accelerator_memory()
@@ -306,7 +319,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
         def run(batch):
             try:
-                return self._encode_batch(model, [prep for _, prep in batch])
+                return self._encode_prepared(model, [prep for _, prep in batch])
             except Exception as exc:  # isolated below, in the calling thread
                 return exc
 
@@ -336,12 +349,20 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             cache.put_many(done)
         bar.update(len(batch))
 
+    def _encode_prepared(self, model, batch):
+        """``_encode_batch`` on the prepared values, with each row's facts appended."""
+        if not self._row_facts:
+            return self._encode_batch(model, batch)
+        vectors = self._encode_batch(model, [p.value for p in batch])
+        return np.hstack([vectors, np.asarray([p.facts for p in batch], dtype=np.float32)])
+
     def _encode_one_by_one(self, model, batch, exc, groups, firsts, failures, index):
         """A batch failed: find the rows that cause it, keep the others."""
         if len(batch) == 1:
             results = [exc]
         else:
-            results = [_capture(lambda p: self._encode_batch(model, [p])[0], prep) for _, prep in batch]
+            results = [_capture(lambda p: self._encode_prepared(model, [p])[0], prep)
+                       for _, prep in batch]
             if len(batch) >= 4 and all(isinstance(r, Exception) for r in results):
                 raise exc  # every row fails alone too: a bug or a setup error, not bad rows
         vectors = []
@@ -382,6 +403,26 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             disable = not self.progress
         return tqdm(total=total, disable=disable, desc=f"{type(self).__name__}", unit=self._modality,
                     leave=False)
+
+
+class WithFacts:
+    """A prepared item and the facts about its row found while preparing it.
+
+    Examples
+    --------
+    >>> from skmm.encoders._base import WithFacts
+    >>> WithFacts("pixels", (1.0,)).facts
+    (1.0,)
+    """
+
+    __slots__ = ("value", "facts")
+
+    def __init__(self, value, facts):
+        self.value, self.facts = value, tuple(facts)
+
+
+def _value(prepared):
+    return prepared.value if isinstance(prepared, WithFacts) else prepared
 
 
 def _capture(fn, item):

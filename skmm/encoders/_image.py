@@ -20,7 +20,8 @@ from ..backbones._hf_vision import vision_input_config, vision_width
 from ..exceptions import InputError
 from ..io._faces import crop_largest_face
 from ..io._image import DEFAULT_MAX_PIXELS, preprocess_image, read_image
-from ._base import BaseEncoder, WithFacts
+from ._base import BaseEncoder
+from ._batching import WithFacts
 from ._registry import fingerprint
 
 logger = logging.getLogger("skmm")

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._device import resolve_device, resolve_dtype
 from ..cache import EmbeddingCache, content_hash, default_cache_dir, namespace_key
 from ..exceptions import EncodingError, InputError
+from ..io._files import open_input_file
 from ._batching import _BatchRunner, _capture
 from ._input import row_label, to_rows
 from ._registry import get_model
@@ -303,14 +304,5 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
 
 def _file_digest(path):
     """Hash of a file's bytes: the cache key follows content, not names or dates."""
-    try:
-        with open(path, "rb") as handle:
-            digest = hashlib.file_digest(handle, "blake2b")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {str(path)!r}") from None
-    except IsADirectoryError:
-        raise InputError(f"{str(path)!r} is a folder, not a file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    return digest.hexdigest()
-
+    with open_input_file(path) as handle:
+        return hashlib.file_digest(handle, "blake2b").hexdigest()

@@ -3,12 +3,12 @@
 import io
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 
 from skmm._deps import import_optional
 from skmm.exceptions import InputError
+from skmm.io._files import open_input_file
 
 logger = logging.getLogger("skmm")
 
@@ -100,15 +100,10 @@ def _read_file(source, max_duration):
             raise InputError("the audio bytes are empty (0 bytes).")
         handle, where = io.BytesIO(bytes(source)), "the audio bytes"
     else:
-        path = Path(source)
-        if not path.is_file():
-            reason = "is a directory, not a file" if path.is_dir() else "does not exist"
-            raise InputError(f"the audio file {str(path)!r} {reason}.")
-        if path.stat().st_size == 0:
-            raise InputError(f"the audio file {str(path)!r} is empty (0 bytes).")
-        handle, where = path, f"the audio file {str(path)!r}"
+        handle = open_input_file(source, "audio file")
+        where = f"the audio file {os.fspath(source)!r}"
     try:
-        with sf.SoundFile(handle) as f:
+        with handle, sf.SoundFile(handle) as f:
             native_sr = f.samplerate
             frames = -1 if max_duration is None else round(max_duration * native_sr)
             data = f.read(frames=frames, dtype="float32")

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._deps import import_optional
 from ..exceptions import InputError
+from ._files import open_input_file
 
 #: Pixel limit above which an image is refused before it is decoded (Pillow's default).
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -107,16 +108,8 @@ def _array_to_rgb(image):
 
 
 def _read_bytes(source):
-    path = os.fspath(source)
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise InputError(f"image file not found: {path!r}") from None
-    except IsADirectoryError:
-        raise InputError(f"expected an image file, got a directory: {path!r}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read image file {path!r}: {exc}") from exc
+    with open_input_file(source, "image file") as handle:
+        return handle.read()
 
 
 def _decode(buf, max_pixels, target_size, what):

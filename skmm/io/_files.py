@@ -1,0 +1,43 @@
+"""Opening the file behind a row, with one clear error per way it can be wrong."""
+
+import os
+
+from skmm.exceptions import InputError
+
+
+def open_input_file(path, what="file"):
+    """Open ``path`` for binary reading, or raise :class:`~skmm.exceptions.InputError`
+    saying whether it is missing, a folder, empty or unreadable.
+
+    Parameters
+    ----------
+    path : str or path-like
+    what : str, default="file"
+        What the file should be, for messages ("image file", "audio file").
+
+    Returns
+    -------
+    handle : binary file object, to use in a ``with`` block
+
+    Examples
+    --------
+    >>> from skmm.io._files import open_input_file
+    >>> try:
+    ...     open_input_file("/no/such.wav", "audio file")
+    ... except ValueError as exc:
+    ...     print(exc)
+    audio file not found: '/no/such.wav' does not exist
+    """
+    path = os.fspath(path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"expected an {what}, but {path!r} is a directory") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    if os.fstat(handle.fileno()).st_size == 0:
+        handle.close()
+        raise InputError(f"{what} {path!r} is empty (0 bytes)")
+    return handle

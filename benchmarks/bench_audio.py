@@ -21,10 +21,18 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = {
-    "librosa defaults (22.05 kHz, n_fft 2048, hop 512, 128 mels)":
-        {"sr": 22050, "n_fft": 2048, "hop_length": 512, "n_mels": 128},
-    "MelEncoder defaults (16 kHz, n_fft 400, hop 160, 64 mels)":
-        {"sr": 16000, "n_fft": 400, "hop_length": 160, "n_mels": 64},
+    "librosa defaults (22.05 kHz, n_fft 2048, hop 512, 128 mels)": {
+        "sr": 22050,
+        "n_fft": 2048,
+        "hop_length": 512,
+        "n_mels": 128,
+    },
+    "MelEncoder defaults (16 kHz, n_fft 400, hop 160, 64 mels)": {
+        "sr": 16000,
+        "n_fft": 400,
+        "hop_length": 160,
+        "n_mels": 64,
+    },
 }
 
 
@@ -46,10 +54,19 @@ def bench_logmel(n, repeat, device):
     for name, cfg in CONFIGS.items():
         sr = cfg["sr"]
         t = np.arange(3 * sr) / sr
-        clips = [(0.2 * np.sin(2 * np.pi * rng.uniform(100, 2000) * t)
-                  + 0.05 * rng.standard_normal(len(t))).astype(np.float32) for _ in range(n)]
-        ref_time, ref = best_of(repeat, lambda cfg=cfg, clips=clips: [
-            np.log(librosa.feature.melspectrogram(y=y, **cfg) + 1e-6) for y in clips])
+        clips = [
+            (
+                0.2 * np.sin(2 * np.pi * rng.uniform(100, 2000) * t)
+                + 0.05 * rng.standard_normal(len(t))
+            ).astype(np.float32)
+            for _ in range(n)
+        ]
+        ref_time, ref = best_of(
+            repeat,
+            lambda cfg=cfg, clips=clips: [
+                np.log(librosa.feature.melspectrogram(y=y, **cfg) + 1e-6) for y in clips
+            ],
+        )
         log_mel_spectrogram(clips[:2], **cfg, device=device)  # warm-up (filterbank, kernels)
 
         def ours(cfg=cfg, clips=clips):
@@ -86,13 +103,17 @@ def bench_read(n, repeat):
             ]
             timings = {}
             for label, fn in cases:
-                timings[label], _ = best_of(repeat, lambda fn=fn, paths=paths: [fn(p) for p in paths])
+                timings[label], _ = best_of(
+                    repeat, lambda fn=fn, paths=paths: [fn(p) for p in paths]
+                )
             print(f"(c) reading {n} x 3 s PCM-16 wav files at {native} Hz")
             for label, seconds in timings.items():
                 print(f"    {label:38s}: {n / seconds:8.0f} files/s")
             labels = list(timings)
-            print(f"    ratio vs librosa defaults: {timings[labels[0]] / timings[labels[1]]:.1f}x;"
-                  f" both to 16 kHz: {timings[labels[2]] / timings[labels[3]]:.1f}x")
+            print(
+                f"    ratio vs librosa defaults: {timings[labels[0]] / timings[labels[1]]:.1f}x;"
+                f" both to 16 kHz: {timings[labels[2]] / timings[labels[3]]:.1f}x"
+            )
 
 
 def main(argv=None):

@@ -27,9 +27,16 @@ def make_data(n_samples, n_features, n_classes, seed=0):
 
 
 def module_kwargs(args, n_features, n_classes):
-    return dict(blocks=[("all", list(range(n_features)), None)], n_outputs=n_classes,
-                head=args.head, hidden_size=args.hidden_size, n_layers=args.n_layers,
-                n_heads=args.n_heads, dropout=0.1, modality_dropout=0.0)
+    return dict(
+        blocks=[("all", list(range(n_features)), None)],
+        n_outputs=n_classes,
+        head=args.head,
+        hidden_size=args.hidden_size,
+        n_layers=args.n_layers,
+        n_heads=args.n_heads,
+        dropout=0.1,
+        modality_dropout=0.0,
+    )
 
 
 def plain_loop(X, y, args):
@@ -43,7 +50,7 @@ def plain_loop(X, y, args):
         order = torch.randperm(len(Xt), generator=generator).to(args.device)
         total = 0.0
         for start in range(0, len(Xt), args.batch_size):
-            rows = order[start:start + args.batch_size]
+            rows = order[start : start + args.batch_size]
             optimizer.zero_grad()
             loss = torch.nn.functional.cross_entropy(module(Xt[rows]), yt[rows])
             loss.backward()
@@ -56,18 +63,36 @@ def skorch_defaults(X, y, args):
     torch.manual_seed(0)
     module = module_kwargs(args, X.shape[1], int(y.max()) + 1)
     kwargs = {f"module__{k}": v for k, v in module.items()}
-    net = NeuralNetClassifier(FusionModule, criterion=torch.nn.CrossEntropyLoss,
-                              optimizer=torch.optim.AdamW, optimizer__weight_decay=1e-2,
-                              lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs,
-                              train_split=None, device=args.device, verbose=0, **kwargs)
+    net = NeuralNetClassifier(
+        FusionModule,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        optimizer__weight_decay=1e-2,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        train_split=None,
+        device=args.device,
+        verbose=0,
+        **kwargs,
+    )
     return net.fit(X, y)
 
 
 def fusion_classifier(X, y, args):
-    clf = FusionClassifier(head=args.head, hidden_size=args.hidden_size, n_layers=args.n_layers,
-                           n_heads=args.n_heads, dropout=0.1, modality_dropout=0.0, lr=args.lr,
-                           batch_size=args.batch_size, max_epochs=args.epochs, device=args.device,
-                           random_state=0)
+    clf = FusionClassifier(
+        head=args.head,
+        hidden_size=args.hidden_size,
+        n_layers=args.n_layers,
+        n_heads=args.n_heads,
+        dropout=0.1,
+        modality_dropout=0.0,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        device=args.device,
+        random_state=0,
+    )
     return clf.fit(X, y)
 
 
@@ -105,16 +130,21 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     X, y = make_data(args.n_samples, args.n_features, args.n_classes)
-    runs = {"plain torch loop": plain_loop, "skorch defaults": skorch_defaults,
-            "FusionClassifier": fusion_classifier}
+    runs = {
+        "plain torch loop": plain_loop,
+        "skorch defaults": skorch_defaults,
+        "FusionClassifier": fusion_classifier,
+    }
     warm = argparse.Namespace(**{**vars(args), "epochs": 1})
     for fn in runs.values():
         fn(X[:256], y[:256], warm)
     seconds = best_times(runs, X, y, args)
     base_wall, base_cpu = seconds["plain torch loop"]
-    print(f"head {args.head}, {args.n_samples} x {args.n_features}, {args.epochs} epochs, "
-          f"batch {args.batch_size}, {args.device}, torch threads {torch.get_num_threads()}, "
-          f"best of {args.repeats}")
+    print(
+        f"head {args.head}, {args.n_samples} x {args.n_features}, {args.epochs} epochs, "
+        f"batch {args.batch_size}, {args.device}, torch threads {torch.get_num_threads()}, "
+        f"best of {args.repeats}"
+    )
     print(f"{'':<18} {'wall s':>8} {'ratio':>6} {'cpu s':>8} {'ratio':>6}")
     for name, (wall, cpu) in seconds.items():
         print(f"{name:<18} {wall:8.3f} {wall / base_wall:6.2f} {cpu:8.3f} {cpu / base_cpu:6.2f}")

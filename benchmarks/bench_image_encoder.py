@@ -54,13 +54,21 @@ def main(argv=None):
         torch.set_num_threads(args.torch_threads)
     with tempfile.TemporaryDirectory() as folder:
         paths = make_jpegs(folder, args.n_images, args.width, args.height)
-        print(f"{args.n_images} JPEGs {args.width}x{args.height}, device={args.device}, "
-              f"batch_size={args.batch_size}, torch threads={torch.get_num_threads()}")
+        print(
+            f"{args.n_images} JPEGs {args.width}x{args.height}, device={args.device}, "
+            f"batch_size={args.batch_size}, torch threads={torch.get_num_threads()}"
+        )
         for backbone in args.backbones:
-            for face_crop in ([False, True] if backbone == "face-expression" else [False]):
-                enc = ImageEncoder(backbone, face_crop=face_crop, device=args.device,
-                                   batch_size=args.batch_size, n_threads=args.n_threads,
-                                   cache=False, progress=False)
+            for face_crop in [False, True] if backbone == "face-expression" else [False]:
+                enc = ImageEncoder(
+                    backbone,
+                    face_crop=face_crop,
+                    device=args.device,
+                    batch_size=args.batch_size,
+                    n_threads=args.n_threads,
+                    cache=False,
+                    progress=False,
+                )
                 enc.fit_transform(paths[: min(8, len(paths))])  # load the model, warm up
                 start = time.perf_counter()
                 Z = enc.fit_transform(paths)
@@ -68,8 +76,10 @@ def main(argv=None):
                     torch.cuda.synchronize()
                 rate = len(paths) / (time.perf_counter() - start)
                 extra = f", faces found {enc.faces_found_.mean():.0%}" if face_crop else ""
-                print(f"{backbone:>20} face_crop={face_crop!s:5} dtype={enc.dtype_:8} "
-                      f"{Z.shape[1]:>5}-d  {rate:8.1f} img/s{extra}")
+                print(
+                    f"{backbone:>20} face_crop={face_crop!s:5} dtype={enc.dtype_:8} "
+                    f"{Z.shape[1]:>5}-d  {rate:8.1f} img/s{extra}"
+                )
 
 
 if __name__ == "__main__":

@@ -72,16 +72,23 @@ def run_search(texts, y, args, cache, cache_dir):
     from skmm.cache import cache_stats
     from skmm.model_selection import OptunaSearchCV
 
-    pipe = Pipeline([
-        ("text", TextEncoder(cache=cache, cache_dir=cache_dir, progress=False)),
-        ("clf", LogisticRegression(max_iter=1000)),
-    ])
+    pipe = Pipeline(
+        [
+            ("text", TextEncoder(cache=cache, cache_dir=cache_dir, progress=False)),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    )
     recorder = CacheRecorder(cache_stats)
     cache_stats(reset=True)
     start = time.perf_counter()
     search = OptunaSearchCV(
-        pipe, {"clf__C": FloatDistribution(1e-2, 1e2, log=True)}, n_trials=args.n_trials,
-        cv=args.cv, random_state=0, callbacks=[recorder], refit=False,
+        pipe,
+        {"clf__C": FloatDistribution(1e-2, 1e2, log=True)},
+        n_trials=args.n_trials,
+        cv=args.cv,
+        random_state=0,
+        callbacks=[recorder],
+        refit=False,
     ).fit(texts, y)
     return search, recorder.rows, time.perf_counter() - start
 
@@ -100,8 +107,10 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     texts, y = make_texts(args.n_texts)
-    print(f"{args.n_texts} distinct texts, {args.n_trials} trials, {args.cv}-fold CV, "
-          f"torch threads {args.threads}")
+    print(
+        f"{args.n_texts} distinct texts, {args.n_trials} trials, {args.cv}-fold CV, "
+        f"torch threads {args.threads}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="skmm-bench-cache-") as cache_dir:
         search, rows, total = run_search(texts, y, args, True, cache_dir)
@@ -116,8 +125,10 @@ def main(argv=None):
         _, base_rows, base_total = run_search(texts, y, args, False, None)
         per_trial = np.mean([r[3] for r in base_rows[1:]]) if len(base_rows) > 1 else base_total
         cached_per_trial = np.mean([r[3] for r in rows[1:]]) if len(rows) > 1 else total
-        print(f"\nno cache: {base_total:.1f} s; a later trial costs {per_trial:.2f} s "
-              f"without the cache, {cached_per_trial:.2f} s with it")
+        print(
+            f"\nno cache: {base_total:.1f} s; a later trial costs {per_trial:.2f} s "
+            f"without the cache, {cached_per_trial:.2f} s with it"
+        )
     return 1 if later else 0
 
 

@@ -42,20 +42,26 @@ def bench_speed(n, repeats, device):
         times["skmm"].append(time.perf_counter() - t)
     best = {k: min(v) for k, v in times.items()}
     cos = (got * ref).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
-    print(f"## TextEncoder vs sentence-transformers ({n} sentences of 5-120 words, device={device}, "
-          f"dtype={ours.dtype_}, best of {repeats})")
+    print(
+        f"## TextEncoder vs sentence-transformers ({n} sentences of 5-120 words, device={device}, "
+        f"dtype={ours.dtype_}, best of {repeats})"
+    )
     for name, sec in best.items():
         print(f"{name:>24}: {n / sec:7.1f} sentences/s")
-    print(f"{'ratio skmm / s-t':>24}: {best['sentence-transformers'] / best['skmm']:.2f}x   "
-          f"max|d|={np.abs(got - ref).max():.2e}  min cosine={cos.min():.6f}")
+    print(
+        f"{'ratio skmm / s-t':>24}: {best['sentence-transformers'] / best['skmm']:.2f}x   "
+        f"max|d|={np.abs(got - ref).max():.2e}  min cosine={cos.min():.6f}"
+    )
     if device.startswith("cuda") and ours16.dtype_ != "float32":
         ours16.transform(texts[:64])
         t = time.perf_counter()
         half = ours16.transform(texts)
         sec = time.perf_counter() - t
         cos16 = (half * ref).sum(1) / np.linalg.norm(half, axis=1) / np.linalg.norm(ref, axis=1)
-        print(f"{'skmm ' + ours16.dtype_:>24}: {n / sec:7.1f} sentences/s  "
-              f"ratio {best['sentence-transformers'] / sec:.2f}x  min cosine={cos16.min():.6f}")
+        print(
+            f"{'skmm ' + ours16.dtype_:>24}: {n / sec:7.1f} sentences/s  "
+            f"ratio {best['sentence-transformers'] / sec:.2f}x  min cosine={cos16.min():.6f}"
+        )
 
 
 def bench_grid_search(n, device):
@@ -72,17 +78,27 @@ def bench_grid_search(n, device):
     results = {}
     for cache in (False, True):
         with tempfile.TemporaryDirectory() as tmp:
-            pipe = Pipeline([("text", TextEncoder(cache=cache, cache_dir=tmp, progress=False,
-                                                  device=device)),
-                             ("clf", LogisticRegression(max_iter=1000))])
+            pipe = Pipeline(
+                [
+                    (
+                        "text",
+                        TextEncoder(cache=cache, cache_dir=tmp, progress=False, device=device),
+                    ),
+                    ("clf", LogisticRegression(max_iter=1000)),
+                ]
+            )
             cache_stats(reset=True)
             t = time.perf_counter()
             GridSearchCV(pipe, grid, cv=5).fit(texts, y)
             results[cache] = (time.perf_counter() - t, cache_stats()["misses"])
-    print(f"\n## GridSearchCV(cv=5, 4 values of C, refit) on {n} texts, encoder inside the pipeline")
+    print(
+        f"\n## GridSearchCV(cv=5, 4 values of C, refit) on {n} texts, encoder inside the pipeline"
+    )
     for cache, (sec, misses) in results.items():
-        print(f"{'cache=' + str(cache):>24}: {sec:7.1f} s   texts encoded by the model: "
-              f"{'all, every fit' if not cache else misses}")
+        print(
+            f"{'cache=' + str(cache):>24}: {sec:7.1f} s   texts encoded by the model: "
+            f"{'all, every fit' if not cache else misses}"
+        )
     print(f"{'ratio':>24}: {results[False][0] / results[True][0]:.1f}x")
 
 
@@ -121,14 +137,20 @@ def bench_memory(n, device, cache):
     out_mb = out.nbytes / 2**20
     extra = (peak[0] - with_model) / 2**20 - out_mb
     print(f"\n## memory: transform of {n} short texts (cache={cache})")
-    print(f"{'model (RSS after load)':>24}: {model_mb:7.0f} MB   (0 when an earlier section loaded it)")
+    print(
+        f"{'model (RSS after load)':>24}: {model_mb:7.0f} MB   (0 when an earlier section loaded it)"
+    )
     print(f"{'output array':>24}: {out_mb:7.0f} MB")
-    print(f"{'peak - model - output':>24}: {extra:7.0f} MB   (target < 500 MB)  "
-          f"[{n / sec:.0f} texts/s; ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB]")
+    print(
+        f"{'peak - model - output':>24}: {extra:7.0f} MB   (target < 500 MB)  "
+        f"[{n / sec:.0f} texts/s; ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB]"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=["speed", "grid", "memory"], action="append")
     parser.add_argument("--n", type=int, default=2000, help="sentences for the speed test")
     parser.add_argument("--repeats", type=int, default=3)

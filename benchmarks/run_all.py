@@ -23,7 +23,17 @@ FULL = [
     ["bench_optuna_cache.py", "--n-texts", "200", "--n-trials", "10"],
 ]
 QUICK = [
-    ["bench_text.py", "--n", "200", "--grid-texts", "100", "--memory-texts", "2000", "--repeats", "1"],
+    [
+        "bench_text.py",
+        "--n",
+        "200",
+        "--grid-texts",
+        "100",
+        "--memory-texts",
+        "2000",
+        "--repeats",
+        "1",
+    ],
     ["bench_image_io.py", "--n-images", "30"],
     ["bench_audio.py", "--n", "30", "--repeat", "1"],
     ["bench_image_encoder.py", "--n-images", "8"],
@@ -33,7 +43,9 @@ QUICK = [
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     failed = []

@@ -20,15 +20,30 @@ from skmm.encoders import ImageEncoder
 N_SAMPLES = 80  # about 0.1 s per image on a laptop CPU
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, directory=folder,
-                                   modality_strength={"image": 0.9}, random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES,
+        n_classes=3,
+        directory=folder,
+        modality_strength={"image": 0.9},
+        random_state=0,
+    )
     encoder = ImageEncoder(face_crop=True)
     faces = encoder.fit_transform(data["image"])  # encodes every image once, into the cache
-    print(f"{faces.shape[1]}-d embeddings; the face detector found a face in "
-          f"{np.mean(encoder.faces_found_):.0%} of the drawings (the others are encoded whole)")
+    print(
+        f"{faces.shape[1]}-d embeddings; the face detector found a face in "
+        f"{np.mean(encoder.faces_found_):.0%} of the drawings (the others are encoded whole)"
+    )
 
     model = make_pipeline(ImageEncoder(face_crop=True), LogisticRegression(max_iter=2000))
-    scores = cross_val_score(model, data["image"], data["label"], groups=data["group"],
-                             cv=GroupKFold(4), scoring="balanced_accuracy")  # from the cache
-print(f"Result: UAR {scores.mean():.3f} ± {scores.std():.3f} on {N_SAMPLES} synthetic faces, "
-      "3 expressions (chance 0.333)")
+    scores = cross_val_score(
+        model,
+        data["image"],
+        data["label"],
+        groups=data["group"],
+        cv=GroupKFold(4),
+        scoring="balanced_accuracy",
+    )  # from the cache
+print(
+    f"Result: UAR {scores.mean():.3f} ± {scores.std():.3f} on {N_SAMPLES} synthetic faces, "
+    "3 expressions (chance 0.333)"
+)

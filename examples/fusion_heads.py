@@ -17,16 +17,21 @@ from skmm.heads import FusionClassifier
 N_SAMPLES = 160
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, directory=folder,
-                                   missing_rate=0.1, random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES, n_classes=3, directory=folder, missing_rate=0.1, random_state=0
+    )
     X, y, groups = data[["text", "audio"]], data["label"], data["group"]
     scores = {}
     for head in ("mlp", "gated", "attention"):
-        model = make_fusion_pipeline(text="text", audio="audio", head=FusionClassifier(
-            head=head, hidden_size=32, max_epochs=30, random_state=0))
+        model = make_fusion_pipeline(
+            text="text",
+            audio="audio",
+            head=FusionClassifier(head=head, hidden_size=32, max_epochs=30, random_state=0),
+        )
         # the encoders run in the first fit only; later folds and heads read the cache
-        scores[head] = cross_val_score(model, X, y, groups=groups, cv=GroupKFold(4),
-                                       scoring="balanced_accuracy").mean()
+        scores[head] = cross_val_score(
+            model, X, y, groups=groups, cv=GroupKFold(4), scoring="balanced_accuracy"
+        ).mean()
         print(f"{head:>9}: UAR {scores[head]:.3f}")
     model.fit(X, y)  # the attention head, on all rows
     weights = model[-1].modality_weights(model.named_steps["fusion"].transform(X))

@@ -18,22 +18,37 @@ from skmm.fusion import make_fusion_pipeline
 N_SAMPLES = 160
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, imbalance=6.0,
-                                   modality_strength=0.5, directory=folder, random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES,
+        n_classes=3,
+        imbalance=6.0,
+        modality_strength=0.5,
+        directory=folder,
+        random_state=0,
+    )
     X, y, groups = data[["text", "audio"]], data["label"], data["group"]
     print("class sizes:", y.value_counts().to_dict())
     variants = {
         "no rebalancing": make_fusion_pipeline(text="text", audio="audio"),
         "RandomOverSampler": make_fusion_pipeline(
-            text="text", audio="audio", sampler=RandomOverSampler(random_state=0)),
+            text="text", audio="audio", sampler=RandomOverSampler(random_state=0)
+        ),
         "class_weight": make_fusion_pipeline(
-            text="text", audio="audio",
-            head=LogisticRegression(max_iter=1000, class_weight="balanced")),
+            text="text",
+            audio="audio",
+            head=LogisticRegression(max_iter=1000, class_weight="balanced"),
+        ),
     }
     uar = {}
     for name, model in variants.items():
-        scores = cross_validate(model, X, y, groups=groups, cv=GroupKFold(4),
-                                scoring={"uar": "balanced_accuracy", "accuracy": "accuracy"})
+        scores = cross_validate(
+            model,
+            X,
+            y,
+            groups=groups,
+            cv=GroupKFold(4),
+            scoring={"uar": "balanced_accuracy", "accuracy": "accuracy"},
+        )
         uar[name] = scores["test_uar"].mean()
         print(f"{name:>18}: UAR {uar[name]:.3f}  accuracy {scores['test_accuracy'].mean():.3f}")
 print("Result: UAR " + ", ".join(f"{k} {v:.3f}" for k, v in uar.items()))

@@ -19,13 +19,23 @@ from skmm.heads import FusionClassifier
 N_SAMPLES = 200
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, directory=folder,
-                                   missing_rate={"text": 0.25, "audio": 0.25}, random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES,
+        n_classes=3,
+        directory=folder,
+        missing_rate={"text": 0.25, "audio": 0.25},
+        random_state=0,
+    )
     X, y = data[["text", "audio"]], data["label"]
     print("rows without text:", X["text"].isna().sum(), "| without audio:", X["audio"].isna().sum())
     train, test = next(GroupShuffleSplit(test_size=0.3, random_state=0).split(X, y, data["group"]))
-    model = make_fusion_pipeline(text="text", audio="audio", head=FusionClassifier(
-        head="attention", hidden_size=32, max_epochs=40, modality_dropout=0.3, random_state=0))
+    model = make_fusion_pipeline(
+        text="text",
+        audio="audio",
+        head=FusionClassifier(
+            head="attention", hidden_size=32, max_epochs=40, modality_dropout=0.3, random_state=0
+        ),
+    )
     model.fit(X.iloc[train], y.iloc[train])
     X_test, y_test = X.iloc[test], y.iloc[test]
     uar = {

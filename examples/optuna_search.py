@@ -23,15 +23,22 @@ from skmm.model_selection import OptunaSearchCV
 N_SAMPLES, N_TRIALS = 120, 8
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, directory=folder,
-                                   random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES, n_classes=3, directory=folder, random_state=0
+    )
     pipeline = make_fusion_pipeline(text="text", audio="audio")  # LogisticRegression head
     search = OptunaSearchCV(
         pipeline,
-        {"head__C": FloatDistribution(1e-2, 1e2, log=True),
-         "fusion__weights__audio": FloatDistribution(0.25, 4.0, log=True)},
-        n_trials=N_TRIALS, cv=GroupKFold(3), scoring=emotion_scoring(proba=False),
-        refit="uar", storage=str(Path(folder) / "study.log"), study_name="fusion-demo",
+        {
+            "head__C": FloatDistribution(1e-2, 1e2, log=True),
+            "fusion__weights__audio": FloatDistribution(0.25, 4.0, log=True),
+        },
+        n_trials=N_TRIALS,
+        cv=GroupKFold(3),
+        scoring=emotion_scoring(proba=False),
+        refit="uar",
+        storage=str(Path(folder) / "study.log"),
+        study_name="fusion-demo",
         random_state=0,
     )
     search.fit(data[["text", "audio"]], data["label"], groups=data["group"])

@@ -39,18 +39,26 @@ def main(n_texts=64, n_chunks=4):
     logging.getLogger("distributed").setLevel(logging.ERROR)  # no "restarting worker" lines
     texts = load_vader_sentences("movie_reviews")["text"].head(n_texts).tolist()
     chunks = [texts[i::n_chunks] for i in range(n_chunks)]
-    with tempfile.TemporaryDirectory() as cache_dir, \
-            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        tempfile.TemporaryDirectory() as cache_dir,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         first, stats1 = run_pass(client, chunks, cache_dir)
         print(f"first pass: {stats1['misses']} texts encoded by 2 workers")
         client.restart()  # new worker processes: nothing in memory, the disk cache stays
         second, stats2 = run_pass(client, chunks, cache_dir)
-        print(f"second pass: {stats2['disk_hits']} read from the shared disk cache, "
-              f"{stats2['misses']} encoded")
+        print(
+            f"second pass: {stats2['disk_hits']} read from the shared disk cache, "
+            f"{stats2['misses']} encoded"
+        )
     assert np.array_equal(first, second)
-    print(f"Result: {n_texts} texts encoded once by 2 dask workers; second pass "
-          f"{stats2['disk_hits']} disk-cache hits, {stats2['misses']} encoded")
+    print(
+        f"Result: {n_texts} texts encoded once by 2 dask workers; second pass "
+        f"{stats2['disk_hits']} disk-cache hits, {stats2['misses']} encoded"
+    )
 
 
 if __name__ == "__main__":  # dask starts workers by spawning: keep the entry point guarded

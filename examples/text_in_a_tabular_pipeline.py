@@ -25,17 +25,26 @@ tweets["n_words"] = tweets["text"].str.split().str.len()
 tweets["n_exclamations"] = tweets["text"].str.count("!")
 X, y = tweets[["text", "n_words", "n_exclamations"]], tweets["sentiment"]
 
-model = Pipeline([
-    ("columns", ColumnTransformer([
-        ("text", TextEncoder(), "text"),  # one column name: the encoder gets 1-D texts
-        ("numbers", StandardScaler(), ["n_words", "n_exclamations"]),
-    ])),
-    ("clf", LogisticRegression(max_iter=2000)),
-])
+model = Pipeline(
+    [
+        (
+            "columns",
+            ColumnTransformer(
+                [
+                    ("text", TextEncoder(), "text"),  # one column name: the encoder gets 1-D texts
+                    ("numbers", StandardScaler(), ["n_words", "n_exclamations"]),
+                ]
+            ),
+        ),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]
+)
 search = GridSearchCV(model, {"clf__C": [0.3, 1.0, 3.0]}, cv=3, scoring="f1_macro")
 search.fit(X, y)
 
 stats = cache_stats()
-print(f"best C: {search.best_params_['clf__C']}; texts encoded: {stats['misses']} "
-      f"(then served from the cache {stats['memory_hits'] + stats['disk_hits']} times)")
+print(
+    f"best C: {search.best_params_['clf__C']}; texts encoded: {stats['misses']} "
+    f"(then served from the cache {stats['memory_hits'] + stats['disk_hits']} times)"
+)
 print(f"Result: macro-F1 {search.best_score_:.3f} on {N_ROWS} tweets (3-fold CV, 3 sentiments)")

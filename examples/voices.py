@@ -20,12 +20,25 @@ from skmm.encoders import MelEncoder
 N_SAMPLES = 120
 
 with tempfile.TemporaryDirectory() as folder:
-    data = make_multimodal_emotion(n_samples=N_SAMPLES, n_classes=3, directory=folder,
-                                   modality_strength={"audio": 0.9}, random_state=0)
+    data = make_multimodal_emotion(
+        n_samples=N_SAMPLES,
+        n_classes=3,
+        directory=folder,
+        modality_strength={"audio": 0.9},
+        random_state=0,
+    )
     encoder = MelEncoder().fit(data["audio"])
     print(f"{encoder.n_features_out_} features per clip, e.g. {encoder.statistic_names_[:2]}")
     model = make_pipeline(MelEncoder(), StandardScaler(), LogisticRegression(max_iter=2000))
-    scores = cross_val_score(model, data["audio"], data["label"], groups=data["group"],
-                             cv=GroupKFold(4), scoring="balanced_accuracy")
-print(f"Result: UAR {scores.mean():.3f} ± {scores.std():.3f} on {N_SAMPLES} synthetic voices, "
-      "3 emotions (chance 0.333)")
+    scores = cross_val_score(
+        model,
+        data["audio"],
+        data["label"],
+        groups=data["group"],
+        cv=GroupKFold(4),
+        scoring="balanced_accuracy",
+    )
+print(
+    f"Result: UAR {scores.mean():.3f} ± {scores.std():.3f} on {N_SAMPLES} synthetic voices, "
+    "3 emotions (chance 0.333)"
+)

@@ -10,14 +10,27 @@ from . import metrics  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
 from .encoders import ImageEncoder, MelEncoder, TextEncoder  # noqa: E402
 from .exceptions import EncodingError, InputError  # noqa: E402
-from .heads import FusionClassifier, FusionRegressor  # noqa: E402
 from .fusion import LateFusionClassifier, ModalityUnion, infer_blocks, make_fusion_pipeline  # noqa: E402
+from .heads import FusionClassifier, FusionRegressor  # noqa: E402
 from .io import FaceCropper  # noqa: E402
 from .model_selection import OptunaSearchCV  # noqa: E402
 
 __all__ = [
-    "__version__", "TextEncoder", "ImageEncoder", "MelEncoder", "FaceCropper", "ModalityUnion",
-    "LateFusionClassifier", "make_fusion_pipeline", "FusionClassifier", "FusionRegressor",
-    "OptunaSearchCV", "infer_blocks", "metrics",
-    "cache_info", "clear_cache", "EncodingError", "InputError",
+    "__version__",
+    "TextEncoder",
+    "ImageEncoder",
+    "MelEncoder",
+    "FaceCropper",
+    "ModalityUnion",
+    "LateFusionClassifier",
+    "make_fusion_pipeline",
+    "FusionClassifier",
+    "FusionRegressor",
+    "OptunaSearchCV",
+    "infer_blocks",
+    "metrics",
+    "cache_info",
+    "clear_cache",
+    "EncodingError",
+    "InputError",
 ]

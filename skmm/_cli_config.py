@@ -16,49 +16,108 @@ def _comma_list(text):
 def add_fit_arguments(parser):
     """Add the flags of ``skmm fit`` to ``parser`` (they are also the config file's keys)."""
     data = parser.add_argument_group("data")
-    data.add_argument("--config", metavar="FILE",
-                      help="YAML (.yaml/.yml) or TOML (.toml) file of flag values, e.g. "
-                           "`head: attention` or `max-epochs = 30`; command-line flags win")
-    data.add_argument("--manifest", metavar="FILE",
-                      help="the table to learn from: .csv, .tsv or .parquet, one row per sample; "
-                           "relative file paths are read from the table's folder")
+    data.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML (.yaml/.yml) or TOML (.toml) file of flag values, e.g. "
+        "`head: attention` or `max-epochs = 30`; command-line flags win",
+    )
+    data.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="the table to learn from: .csv, .tsv or .parquet, one row per sample; "
+        "relative file paths are read from the table's folder",
+    )
     data.add_argument("--text", metavar="COL", help="column holding the text itself")
     data.add_argument("--image", metavar="COL", help="column holding image file paths")
     data.add_argument("--audio", metavar="COL", help="column holding audio file paths")
-    data.add_argument("--tabular", type=_comma_list, metavar="COL,COL",
-                      help="numeric columns used as they are (comma-separated)")
-    data.add_argument("--label", default="label", metavar="COL",
-                      help="column holding the class labels (default: %(default)s)")
-    data.add_argument("--group", metavar="COL",
-                      help="speaker/session column: cross-validation keeps each group on one "
-                           "side of every split")
+    data.add_argument(
+        "--tabular",
+        type=_comma_list,
+        metavar="COL,COL",
+        help="numeric columns used as they are (comma-separated)",
+    )
+    data.add_argument(
+        "--label",
+        default="label",
+        metavar="COL",
+        help="column holding the class labels (default: %(default)s)",
+    )
+    data.add_argument(
+        "--group",
+        metavar="COL",
+        help="speaker/session column: cross-validation keeps each group on one side of every split",
+    )
     model = parser.add_argument_group("model")
-    model.add_argument("--head", choices=HEADS, default="mlp",
-                       help="mlp, gated or attention: a neural fusion head (skorch); logreg: "
-                            "logistic regression on the fused blocks; late: one logistic "
-                            "regression per modality, stacked (default: %(default)s)")
-    model.add_argument("--rebalance", choices=REBALANCE, default="none",
-                       help="oversample/undersample the fused embeddings (imbalanced-learn) or "
-                            "weigh the classes in the loss (default: %(default)s)")
-    model.add_argument("--max-epochs", type=int, default=50, metavar="N",
-                       help="epochs of a neural head (default: %(default)s)")
-    model.add_argument("--hidden-size", type=int, default=128, metavar="N",
-                       help="width of a neural head (default: %(default)s)")
-    model.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: %(default)s)")
-    model.add_argument("--text-model", default="all-MiniLM-L6-v2", metavar="NAME",
-                       help="TextEncoder model: the embedded default or a saved HF model folder")
-    model.add_argument("--image-backbone", default="efficientnet-lite0", metavar="NAME",
-                       help="efficientnet-lite0 (default), face-expression, or a saved HF folder")
-    model.add_argument("--face-crop", action=argparse.BooleanOptionalAction, default=False,
-                       help="crop images to their largest face first")
-    model.add_argument("--audio-backbone", default="stats", metavar="NAME",
-                       help="stats (log-mel statistics, default), whisper-tiny, or a saved HF folder")
+    model.add_argument(
+        "--head",
+        choices=HEADS,
+        default="mlp",
+        help="mlp, gated or attention: a neural fusion head (skorch); logreg: "
+        "logistic regression on the fused blocks; late: one logistic "
+        "regression per modality, stacked (default: %(default)s)",
+    )
+    model.add_argument(
+        "--rebalance",
+        choices=REBALANCE,
+        default="none",
+        help="oversample/undersample the fused embeddings (imbalanced-learn) or "
+        "weigh the classes in the loss (default: %(default)s)",
+    )
+    model.add_argument(
+        "--max-epochs",
+        type=int,
+        default=50,
+        metavar="N",
+        help="epochs of a neural head (default: %(default)s)",
+    )
+    model.add_argument(
+        "--hidden-size",
+        type=int,
+        default=128,
+        metavar="N",
+        help="width of a neural head (default: %(default)s)",
+    )
+    model.add_argument(
+        "--lr", type=float, default=1e-3, help="learning rate (default: %(default)s)"
+    )
+    model.add_argument(
+        "--text-model",
+        default="all-MiniLM-L6-v2",
+        metavar="NAME",
+        help="TextEncoder model: the embedded default or a saved HF model folder",
+    )
+    model.add_argument(
+        "--image-backbone",
+        default="efficientnet-lite0",
+        metavar="NAME",
+        help="efficientnet-lite0 (default), face-expression, or a saved HF folder",
+    )
+    model.add_argument(
+        "--face-crop",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="crop images to their largest face first",
+    )
+    model.add_argument(
+        "--audio-backbone",
+        default="stats",
+        metavar="NAME",
+        help="stats (log-mel statistics, default), whisper-tiny, or a saved HF folder",
+    )
     run = parser.add_argument_group("run")
-    run.add_argument("--cv", type=int, metavar="K",
-                     help="cross-validate with K folds before the final fit (default: 5 with "
-                          "--group, none without; 0 skips it)")
-    run.add_argument("--cache-dir", metavar="DIR",
-                     help="embedding cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)")
+    run.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="cross-validate with K folds before the final fit (default: 5 with "
+        "--group, none without; 0 skips it)",
+    )
+    run.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="embedding cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
+    )
     run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     run.add_argument("-o", "--output", metavar="FILE", help="where to save the model (.joblib)")
 
@@ -92,13 +151,14 @@ def _read_config(path):
     if isinstance(content, dict) and set(content) == {"fit"} and isinstance(content["fit"], dict):
         content = content["fit"]  # a [fit] table / fit: section
     if not isinstance(content, dict):
-        raise ValueError(f"config file {str(path)!r} must hold `key: value` pairs (flag names "
-                         "of `skmm fit`).")
+        raise ValueError(
+            f"config file {str(path)!r} must hold `key: value` pairs (flag names of `skmm fit`)."
+        )
     return content
 
 
 def config_arguments(path, parser):
-    """Turn a YAML/TOML config file into command-line tokens for ``parser`` (keys = flag names).
+    r"""Turn a YAML/TOML config file into command-line tokens for ``parser`` (keys = flag names).
 
     Examples
     --------
@@ -110,16 +170,22 @@ def config_arguments(path, parser):
     >>> config_arguments(cfg, parser)
     ['--head', 'attention', '--max-epochs', '30', '--face-crop']
     """
-    flags = {opt[2:]: action for action in parser._actions for opt in action.option_strings
-             if opt.startswith("--") and not opt.startswith("--no-")}
+    flags = {
+        opt[2:]: action
+        for action in parser._actions
+        for opt in action.option_strings
+        if opt.startswith("--") and not opt.startswith("--no-")
+    }
     tokens = []
     for key, value in _read_config(path).items():
         name = str(key).replace("_", "-")
         action = flags.get(name)
         if action is None or name in ("config", "help"):
             known = ", ".join(sorted(k for k in flags if k not in ("config", "help")))
-            raise ValueError(f"config file {str(path)!r} has an unknown key {key!r}; the keys are "
-                             f"the flags of `skmm fit`: {known}.")
+            raise ValueError(
+                f"config file {str(path)!r} has an unknown key {key!r}; the keys are "
+                f"the flags of `skmm fit`: {known}."
+            )
         if value is None:
             continue
         if isinstance(action, argparse.BooleanOptionalAction):

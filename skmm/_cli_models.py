@@ -21,11 +21,14 @@ def read_table(path, columns, path_columns=(), optional=()):
     absent = [c for c in dict.fromkeys(columns) if c not in raw.columns]
     required = [c for c in absent if c not in optional]
     if required:
-        raise ValueError(f"column {required[0]!r} is not in {str(path)!r}; its columns are: "
-                         f"{', '.join(map(str, raw.columns))}.")
+        raise ValueError(
+            f"column {required[0]!r} is not in {str(path)!r}; its columns are: "
+            f"{', '.join(map(str, raw.columns))}."
+        )
     for column in absent:
-        logger.warning("Column %r is not in %s: that modality counts as missing in every row.",
-                       column, path)
+        logger.warning(
+            "Column %r is not in %s: that modality counts as missing in every row.", column, path
+        )
     present_paths = [c for c in path_columns if c not in absent]
     frame = load_manifest(path, path_columns=present_paths) if present_paths else raw.copy()
     return raw, frame.assign(**{c: None for c in absent})
@@ -38,8 +41,10 @@ def _labelled(frame, label):
         logger.warning("Ignoring %d row(s) without a label in column %r.", (~keep).sum(), label)
     frame, y = frame[keep], y[keep]
     if y.nunique() < 2:
-        raise ValueError(f"column {label!r} needs at least 2 different labels; it has "
-                         f"{sorted(map(str, y.unique()))}.")
+        raise ValueError(
+            f"column {label!r} needs at least 2 different labels; it has "
+            f"{sorted(map(str, y.unique()))}."
+        )
     return frame, y.to_numpy()
 
 
@@ -53,30 +58,42 @@ def build_model(args):
     weight = "balanced" if args.rebalance == "class-weight" else None
     roles = {r: getattr(args, r) for r in ("text", "image", "audio", "tabular")}
     modalities = [r for r, c in roles.items() if c]
-    encoders = {"text": TextEncoder(args.text_model, cache_dir=args.cache_dir),
-                "image": ImageEncoder(args.image_backbone, face_crop=args.face_crop,
-                                      cache_dir=args.cache_dir),
-                "audio": MelEncoder(args.audio_backbone, cache_dir=args.cache_dir)}
+    encoders = {
+        "text": TextEncoder(args.text_model, cache_dir=args.cache_dir),
+        "image": ImageEncoder(
+            args.image_backbone, face_crop=args.face_crop, cache_dir=args.cache_dir
+        ),
+        "audio": MelEncoder(args.audio_backbone, cache_dir=args.cache_dir),
+    }
     if args.head == "logreg":
         head = LogisticRegression(max_iter=1000, class_weight=weight)
     elif args.head == "late":
         head = LateFusionClassifier(
-            [(m, LogisticRegression(max_iter=1000, class_weight=weight)) for m in modalities])
+            [(m, LogisticRegression(max_iter=1000, class_weight=weight)) for m in modalities]
+        )
     else:
         from .heads import FusionClassifier
 
-        head = FusionClassifier(head=args.head, hidden_size=args.hidden_size, lr=args.lr,
-                                max_epochs=args.max_epochs, class_weight=weight,
-                                random_state=args.seed)
+        head = FusionClassifier(
+            head=args.head,
+            hidden_size=args.hidden_size,
+            lr=args.lr,
+            max_epochs=args.max_epochs,
+            class_weight=weight,
+            random_state=args.seed,
+        )
     sampler = None
     if args.rebalance in ("oversample", "undersample"):
         kind = "over" if args.rebalance == "oversample" else "under"
         samplers = import_optional(f"imblearn.{kind}_sampling", f"--rebalance {args.rebalance}")
         cls = samplers.RandomOverSampler if kind == "over" else samplers.RandomUnderSampler
         sampler = cls(random_state=args.seed)
-    return make_fusion_pipeline(**roles, encoders={m: encoders[m] for m in modalities
-                                                   if m in encoders},
-                                head=head, sampler=sampler)
+    return make_fusion_pipeline(
+        **roles,
+        encoders={m: encoders[m] for m in modalities if m in encoders},
+        head=head,
+        sampler=sampler,
+    )
 
 
 def _cross_validate(model, X, y, groups, args):
@@ -92,10 +109,15 @@ def _cross_validate(model, X, y, groups, args):
         raise ValueError(f"--cv needs at least 2 folds (or 0 to skip), got {k}.")
     groups = None if groups is None else groups.astype(str).to_numpy()
     if groups is not None and len(set(groups)) < k:
-        raise ValueError(f"--cv {k} needs at least {k} different values in column {args.group!r}; "
-                         f"it has {len(set(groups))}. Use a smaller --cv.")
-    cv = GroupKFold(k) if groups is not None else StratifiedKFold(k, shuffle=True,
-                                                                   random_state=args.seed)
+        raise ValueError(
+            f"--cv {k} needs at least {k} different values in column {args.group!r}; "
+            f"it has {len(set(groups))}. Use a smaller --cv."
+        )
+    cv = (
+        GroupKFold(k)
+        if groups is not None
+        else StratifiedKFold(k, shuffle=True, random_state=args.seed)
+    )
     how = f"{k}-fold CV grouped by {args.group!r}" if groups is not None else f"{k}-fold CV"
     logger.info("Cross-validating (%s)...", how)
     results = cross_validate(model, X, y, groups=groups, cv=cv, scoring=emotion_scoring())
@@ -111,15 +133,23 @@ def fit_command(args):
     import joblib
 
     if not args.manifest:
-        raise ValueError("name the training table with --manifest FILE (or `manifest:` in --config).")
+        raise ValueError(
+            "name the training table with --manifest FILE (or `manifest:` in --config)."
+        )
     if not args.output:
         raise ValueError("name the file to save the model to with -o FILE (e.g. -o model.joblib).")
     roles = {r: getattr(args, r) for r in ("text", "image", "audio")}
     tabular = list(args.tabular or [])
     if not any(roles.values()) and not tabular:
-        raise ValueError("name at least one modality column: --text, --image, --audio or --tabular.")
-    columns = [c for c in roles.values() if c] + tabular + [args.label] + \
-        ([args.group] if args.group else [])
+        raise ValueError(
+            "name at least one modality column: --text, --image, --audio or --tabular."
+        )
+    columns = (
+        [c for c in roles.values() if c]
+        + tabular
+        + [args.label]
+        + ([args.group] if args.group else [])
+    )
     paths = [c for c in (args.image, args.audio) if c]
     _, frame = read_table(args.manifest, columns, paths)
     frame, y = _labelled(frame, args.label)
@@ -144,13 +174,16 @@ def load_model(path):
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"model file {str(path)!r} does not exist; save one with "
-                                f"`skmm fit ... -o {path}`.")
+        raise FileNotFoundError(
+            f"model file {str(path)!r} does not exist; save one with `skmm fit ... -o {path}`."
+        )
     try:
         model = joblib.load(path)
     except Exception as exc:  # a pickle can fail in many ways; all mean: not a model file
-        raise ValueError(f"cannot read model file {str(path)!r} ({type(exc).__name__}: {exc}); "
-                         "it must be a joblib file written by `skmm fit`.") from exc
+        raise ValueError(
+            f"cannot read model file {str(path)!r} ({type(exc).__name__}: {exc}); "
+            "it must be a joblib file written by `skmm fit`."
+        ) from exc
     if not hasattr(model, "predict"):
         raise ValueError(f"{str(path)!r} holds a {type(model).__name__}, not a fitted model.")
     return model
@@ -169,11 +202,16 @@ def model_columns(model):
     for _, transformer, selected in union.transformers:
         if isinstance(transformer, str) and transformer == "drop":
             continue
-        names = [selected] if isinstance(selected, str) else (
-            list(selected) if isinstance(selected, (list, tuple)) else [])
+        names = (
+            [selected]
+            if isinstance(selected, str)
+            else (list(selected) if isinstance(selected, (list, tuple)) else [])
+        )
         names = [c for c in names if isinstance(c, str)]
         columns += [c for c in names if c not in columns]
-        inner = [s for _, s in transformer.steps] if hasattr(transformer, "steps") else [transformer]
+        inner = (
+            [s for _, s in transformer.steps] if hasattr(transformer, "steps") else [transformer]
+        )
         if any(isinstance(s, (ImageEncoder, MelEncoder)) for s in inner):
             paths += names
     return columns, paths
@@ -211,12 +249,26 @@ def report_command(args):
     _, frame = read_table(args.data, columns + [args.label], paths, optional=columns)
     frame, y = _labelled(frame, args.label)
     result = evaluate_classifier(
-        model, frame[columns], y, args.output, title=f"Evaluation of {Path(args.model).name}",
-        data=f"{len(y)} labelled rows of `{args.data}` (labels from column `{args.label}`).")
+        model,
+        frame[columns],
+        y,
+        args.output,
+        title=f"Evaluation of {Path(args.model).name}",
+        data=f"{len(y)} labelled rows of `{args.data}` (labels from column `{args.label}`).",
+    )
     shown = " ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
-    print(f"{shown}\nThe report is in {Path(args.output).resolve()}/ (open {result.index.resolve()})")
+    print(
+        f"{shown}\nThe report is in {Path(args.output).resolve()}/ (open {result.index.resolve()})"
+    )
     return 0
 
 
-__all__ = ["build_model", "fit_command", "load_model", "model_columns", "predict_command",
-           "read_table", "report_command"]
+__all__ = [
+    "build_model",
+    "fit_command",
+    "load_model",
+    "model_columns",
+    "predict_command",
+    "read_table",
+    "report_command",
+]

@@ -57,4 +57,6 @@ def import_optional(module, purpose=None):
         else:
             hint = f"pip install '{dist}'"
         why = f" for {purpose}" if purpose else ""
-        raise ImportError(f"skmm needs the optional package {dist!r}{why}. Install it with: {hint}") from exc
+        raise ImportError(
+            f"skmm needs the optional package {dist!r}{why}. Install it with: {hint}"
+        ) from exc

@@ -6,8 +6,15 @@ from ._deps import import_optional
 
 logger = logging.getLogger("skmm")
 
-_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
-           "float16": "float16", "fp16": "float16", "half": "float16"}
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+}
 
 
 def resolve_device(device="auto"):
@@ -33,12 +40,16 @@ def resolve_device(device="auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     name = str(device)
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for but no CUDA GPU is visible; "
-                         "use device='auto' or device='cpu'.")
+        raise ValueError(
+            f"device={device!r} was asked for but no CUDA GPU is visible; "
+            "use device='auto' or device='cpu'."
+        )
     try:
         return str(torch.device(name))
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'.") from exc
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from exc
 
 
 def resolve_dtype(dtype, device):
@@ -62,8 +73,9 @@ def resolve_dtype(dtype, device):
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     key = str(dtype).replace("torch.", "")
     if key not in _DTYPES:
-        raise ValueError(f"dtype={dtype!r} is not supported; use 'auto', 'float32', "
-                         "'bfloat16' or 'float16'.")
+        raise ValueError(
+            f"dtype={dtype!r} is not supported; use 'auto', 'float32', 'bfloat16' or 'float16'."
+        )
     return _DTYPES[key]
 
 

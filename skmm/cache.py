@@ -138,7 +138,7 @@ def _decode_entry(blob):
     head = len(_MAGIC)
     if len(blob) < head + _DIGEST or blob[:head] != _MAGIC:
         raise ValueError("bad header")
-    digest, payload = blob[head:head + _DIGEST], blob[head + _DIGEST:]
+    digest, payload = blob[head : head + _DIGEST], blob[head + _DIGEST :]
     if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
         raise ValueError("checksum mismatch")
     return np.load(io.BytesIO(payload), allow_pickle=False)
@@ -209,7 +209,9 @@ class EmbeddingCache:
             return _decode_entry(blob)
         except Exception as exc:  # any damage means: recompute
             counts["corrupt"] += 1
-            logger.warning("skmm cache: entry %s is corrupt (%s); deleting and recomputing", path, exc)
+            logger.warning(
+                "skmm cache: entry %s is corrupt (%s); deleting and recomputing", path, exc
+            )
             try:
                 path.unlink()
             except OSError:
@@ -230,8 +232,11 @@ class EmbeddingCache:
                 for key, value in items.items():
                     self._write(key, value)
             except OSError as exc:  # a full or read-only disk must not stop the encoding
-                logger.warning("skmm cache: cannot write under %s (%s); keeping entries in memory "
-                               "only", self.directory, exc)
+                logger.warning(
+                    "skmm cache: cannot write under %s (%s); keeping entries in memory only",
+                    self.directory,
+                    exc,
+                )
         _bump({"writes": len(items)})
 
     def _write_meta(self):
@@ -268,8 +273,10 @@ def _bump(counts):
 
 
 def cache_stats(reset=False):
-    """Process-wide counters: memory hits, disk hits, misses (items the model had to encode),
-    writes and corrupt entries found.
+    """Process-wide cache counters.
+
+    Memory hits, disk hits, misses (items the model had to encode), writes and corrupt
+    entries found.
 
     Parameters
     ----------
@@ -321,13 +328,20 @@ def cache_info(cache_dir=None):
                 meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
             except (OSError, ValueError):
                 meta = None
-            namespaces[ns.name] = {"entries": len(files),
-                                   "bytes": sum(f.stat().st_size for f in files), "meta": meta}
+            namespaces[ns.name] = {
+                "entries": len(files),
+                "bytes": sum(f.stat().st_size for f in files),
+                "meta": meta,
+            }
     mem_entries, mem_bytes = _MEMORY.info()
-    return {"path": str(root),
-            "disk_entries": sum(v["entries"] for v in namespaces.values()),
-            "disk_bytes": sum(v["bytes"] for v in namespaces.values()),
-            "memory_entries": mem_entries, "memory_bytes": mem_bytes, "namespaces": namespaces}
+    return {
+        "path": str(root),
+        "disk_entries": sum(v["entries"] for v in namespaces.values()),
+        "disk_bytes": sum(v["bytes"] for v in namespaces.values()),
+        "memory_entries": mem_entries,
+        "memory_bytes": mem_bytes,
+        "namespaces": namespaces,
+    }
 
 
 def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):

@@ -41,70 +41,109 @@ def build_parser():
 
 def _parsers():
     parser = argparse.ArgumentParser(
-        prog="skmm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="skmm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"skmm {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show full tracebacks instead of one-line error messages")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show full tracebacks instead of one-line error messages",
+    )
     noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("-v", "--verbose", action="store_true",
-                       help="more log lines (per-epoch training logs included)")
+    noise.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="more log lines (per-epoch training logs included)",
+    )
     noise.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="run the end-to-end demo on synthetic data and write a report",
+        "demo",
+        help="run the end-to-end demo on synthetic data and write a report",
         description="Generate synthetic faces, voices and sentences, encode them with the "
         "embedded pretrained models, tune a fusion pipeline with Optuna, evaluate it with "
         "speaker-grouped cross-validation against single modalities and late fusion, and "
         "write a report folder (metrics, confusion matrix, ablation, modality weights, "
-        "Optuna history, model card, fitted model). Offline; a few minutes on a laptop CPU.")
-    demo.add_argument("-o", "--output", default="skmm-report", metavar="DIR",
-                      help="report folder (default: %(default)s); the data goes to DIR/data")
-    demo.add_argument("--quick", action="store_true",
-                      help="a smaller run (120 samples, 3 trials, 3 folds), about a third of the time")
+        "Optuna history, model card, fitted model). Offline; a few minutes on a laptop CPU.",
+    )
+    demo.add_argument(
+        "-o",
+        "--output",
+        default="skmm-report",
+        metavar="DIR",
+        help="report folder (default: %(default)s); the data goes to DIR/data",
+    )
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smaller run (120 samples, 3 trials, 3 folds), about a third of the time",
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    demo.add_argument("--cache-dir", metavar="DIR",
-                      help="embedding cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)")
-    demo.add_argument("--threads", type=int, default=1, metavar="N",
-                      help="torch threads while the small heads train (default: %(default)s)")
+    demo.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="embedding cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
+    )
+    demo.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="torch threads while the small heads train (default: %(default)s)",
+    )
 
     fit = commands.add_parser(
-        "fit", help="fit a multimodal model on a manifest table and save it",
+        "fit",
+        help="fit a multimodal model on a manifest table and save it",
         description="Encode the named columns (TextEncoder, ImageEncoder, MelEncoder), fuse "
         "them (ModalityUnion) and fit a head; with --group, first report speaker-grouped "
         "cross-validated metrics. Every flag can also come from --config FILE (YAML or TOML, "
-        "keys = flag names); flags given on the command line win.")
+        "keys = flag names); flags given on the command line win.",
+    )
     add_fit_arguments(fit)
 
     predict = commands.add_parser(
-        "predict", help="predict the labels of a manifest table with a saved model",
+        "predict",
+        help="predict the labels of a manifest table with a saved model",
         description="Read a manifest (same columns as for fit; no label needed) and write one "
-        "prediction per row, after the manifest's own columns.")
+        "prediction per row, after the manifest's own columns.",
+    )
     predict.add_argument("model", help="a model saved by `skmm fit` (or joblib.dump of a pipeline)")
     predict.add_argument("data", help="manifest table: .csv, .tsv or .parquet")
     predict.add_argument("-o", "--output", metavar="CSV", help="where to write (default: stdout)")
-    predict.add_argument("--proba", action="store_true",
-                         help="add one probability column per class (proba_<class>)")
+    predict.add_argument(
+        "--proba", action="store_true", help="add one probability column per class (proba_<class>)"
+    )
 
     report = commands.add_parser(
-        "report", help="evaluate a saved model on labelled data and write a report folder",
+        "report",
+        help="evaluate a saved model on labelled data and write a report folder",
         description="Predict a labelled manifest and write metrics (accuracy, macro-F1, UAR, "
         "weighted F1, ROC-AUC) as CSV and Markdown, a confusion-matrix PNG, per-class scores, "
         "the head's modality weights when it has them, predictions, a model card and an "
-        "index.md linking everything.")
+        "index.md linking everything.",
+    )
     report.add_argument("model", help="a saved model")
     report.add_argument("data", help="labelled manifest table")
     report.add_argument("-o", "--output", required=True, metavar="DIR", help="report folder")
-    report.add_argument("--label", default="label",
-                        help="column holding the true labels (default: %(default)s)")
+    report.add_argument(
+        "--label", default="label", help="column holding the true labels (default: %(default)s)"
+    )
 
     cache = commands.add_parser(
-        "cache", help="show or empty the embedding cache",
+        "cache",
+        help="show or empty the embedding cache",
         description="`skmm cache info` lists the cached embeddings per encoder configuration; "
-        "`skmm cache clear` deletes them.")
+        "`skmm cache clear` deletes them.",
+    )
     cache.add_argument("action", choices=["info", "clear"], help="info or clear")
-    cache.add_argument("--cache-dir", metavar="DIR",
-                       help="cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)")
+    cache.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
+    )
     return parser, fit
 
 
@@ -123,12 +162,19 @@ def _configure_logging(args):
 def _demo_command(args):
     from .demo import run_demo
 
-    result = run_demo(args.output, quick=args.quick, random_state=args.seed,
-                      cache_dir=args.cache_dir, n_threads=args.threads)
+    result = run_demo(
+        args.output,
+        quick=args.quick,
+        random_state=args.seed,
+        cache_dir=args.cache_dir,
+        n_threads=args.threads,
+    )
     table = result.comparison[["model", "uar", "macro_f1", "accuracy"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nThe report is in {Path(result.directory).resolve()}/ "
-          f"(open {Path(result.index).resolve()})")
+    print(
+        f"\nThe report is in {Path(result.directory).resolve()}/ "
+        f"(open {Path(result.index).resolve()})"
+    )
     return 0
 
 
@@ -138,12 +184,16 @@ def _cache_command(args):
     info = cache_info(args.cache_dir)
     if args.action == "clear":
         clear_cache(args.cache_dir)
-        print(f"Removed {info['disk_entries']} cached embeddings "
-              f"({info['disk_bytes'] / 2**20:.1f} MiB) from {info['path']}")
+        print(
+            f"Removed {info['disk_entries']} cached embeddings "
+            f"({info['disk_bytes'] / 2**20:.1f} MiB) from {info['path']}"
+        )
         return 0
     print(f"cache: {info['path']}")
-    print(f"on disk: {info['disk_entries']} embeddings, {info['disk_bytes'] / 2**20:.1f} MiB "
-          f"in {len(info['namespaces'])} encoder configurations")
+    print(
+        f"on disk: {info['disk_entries']} embeddings, {info['disk_bytes'] / 2**20:.1f} MiB "
+        f"in {len(info['namespaces'])} encoder configurations"
+    )
     for name, ns in info["namespaces"].items():
         meta = ns["meta"] or {}
         what = f"{meta.get('encoder', '?')} {meta.get('model', '')}".strip()
@@ -151,8 +201,13 @@ def _cache_command(args):
     return 0
 
 
-_COMMANDS = {"demo": _demo_command, "fit": fit_command, "predict": predict_command,
-             "report": report_command, "cache": _cache_command}
+_COMMANDS = {
+    "demo": _demo_command,
+    "fit": fit_command,
+    "predict": predict_command,
+    "report": report_command,
+    "cache": _cache_command,
+}
 
 
 def _is_user_error(exc):
@@ -186,8 +241,9 @@ def main(argv=None):
         if args.command == "fit" and args.config:
             # config values go first, so flags typed on the command line win
             at = argv.index("fit") + 1
-            args = parser.parse_args(argv[:at] + config_arguments(args.config, fit_parser)
-                                     + argv[at:])
+            args = parser.parse_args(
+                argv[:at] + config_arguments(args.config, fit_parser) + argv[at:]
+            )
         _configure_logging(args)
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # `skmm predict ... | head`: the reader left; say nothing

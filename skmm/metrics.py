@@ -199,7 +199,9 @@ def roc_auc_ovr(y_true, y_score, *, labels=None, average="macro", sample_weight=
         )
     if not scores:
         warnings.warn(
-            "Fewer than two classes in y_true: ROC-AUC is undefined.", UndefinedMetricWarning
+            "Fewer than two classes in y_true: ROC-AUC is undefined.",
+            UndefinedMetricWarning,
+            stacklevel=2,
         )
         return float("nan")
     if skipped:
@@ -207,6 +209,7 @@ def roc_auc_ovr(y_true, y_score, *, labels=None, average="macro", sample_weight=
             f"Classes {np.asarray(skipped).tolist()} absent from y_true are left out "
             "of the ROC-AUC.",
             UndefinedMetricWarning,
+            stacklevel=2,
         )
     return float(np.average(scores, weights=supports if average == "weighted" else None))
 

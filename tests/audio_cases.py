@@ -40,14 +40,23 @@ def build_tiny_wav2vec2(path, with_mask=True, seed=0):
     import transformers
 
     config = transformers.Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(8, 8),
+        conv_stride=(5, 2),
+        conv_kernel=(10, 3),
+        num_conv_pos_embeddings=8,
         num_conv_pos_embedding_groups=2,
-        feat_extract_norm="layer" if with_mask else "group", do_stable_layer_norm=with_mask)
+        feat_extract_norm="layer" if with_mask else "group",
+        do_stable_layer_norm=with_mask,
+    )
     torch.manual_seed(seed)
     transformers.Wav2Vec2Model(config).eval().save_pretrained(path)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=16000, return_attention_mask=with_mask
-                                          ).save_pretrained(path)
+    transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, return_attention_mask=with_mask
+    ).save_pretrained(path)
     return path
 
 

@@ -28,20 +28,31 @@ from skmm.backbones import (
 
 
 def write_ct2(path, variables, aliases=(), version=6):
-    type_ids = {np.dtype("float32"): 0, np.dtype("int8"): 1, np.dtype("int16"): 2,
-                np.dtype("float16"): 4}
+    type_ids = {
+        np.dtype("float32"): 0,
+        np.dtype("int8"): 1,
+        np.dtype("int16"): 2,
+        np.dtype("float16"): 4,
+    }
 
     def string(s):
         return struct.pack("<H", len(s) + 1) + s.encode() + b"\0"
 
-    out = [struct.pack("<I", version), string("WhisperSpec"), struct.pack("<I", 3),
-           struct.pack("<I", len(variables))]
+    out = [
+        struct.pack("<I", version),
+        string("WhisperSpec"),
+        struct.pack("<I", 3),
+        struct.pack("<I", len(variables)),
+    ]
     for name, value in variables.items():
         value = np.asarray(value, order="C")
         out += [string(name), struct.pack("<B", value.ndim)]
         out += [struct.pack("<I", d) for d in value.shape]
-        out += [struct.pack("<B", type_ids[value.dtype]), struct.pack("<I", value.nbytes),
-                value.tobytes()]
+        out += [
+            struct.pack("<B", type_ids[value.dtype]),
+            struct.pack("<I", value.nbytes),
+            value.tobytes(),
+        ]
     out.append(struct.pack("<I", len(aliases)))
     for alias, target in aliases:
         out += [string(alias), string(target)]
@@ -51,8 +62,10 @@ def write_ct2(path, variables, aliases=(), version=6):
 def ct2_variables(encoder, dtype=np.float32, quantize=False):
     """What ctranslate2's WhisperLoader writes for a transformers WhisperEncoder."""
     sd = {k: v.detach().numpy() for k, v in encoder.state_dict().items()}
-    out = {"decoder/embeddings/weight": np.ones((5, 4), dtype),
-           "encoder/num_heads": np.array(encoder.config.encoder_attention_heads, np.int16)}
+    out = {
+        "decoder/embeddings/weight": np.ones((5, 4), dtype),
+        "encoder/num_heads": np.array(encoder.config.encoder_attention_heads, np.int16),
+    }
 
     def put(name, value):
         if quantize and name.endswith("weight") and value.ndim == 2:
@@ -71,17 +84,26 @@ def ct2_variables(encoder, dtype=np.float32, quantize=False):
     for i in range(encoder.config.encoder_layers):
         p, s = f"layers.{i}.", f"layer_{i}/"
         qkv = np.concatenate([sd[p + f"self_attn.{x}_proj.weight"] for x in "qkv"])
-        bias = np.concatenate([sd[p + "self_attn.q_proj.bias"],
-                               np.zeros_like(sd[p + "self_attn.v_proj.bias"]),
-                               sd[p + "self_attn.v_proj.bias"]])
+        bias = np.concatenate(
+            [
+                sd[p + "self_attn.q_proj.bias"],
+                np.zeros_like(sd[p + "self_attn.v_proj.bias"]),
+                sd[p + "self_attn.v_proj.bias"],
+            ]
+        )
         put(s + "self_attention/linear_0/weight", qkv)
         put(s + "self_attention/linear_0/bias", bias)
-        for ct2, hf in [("self_attention/linear_1", "self_attn.out_proj"), ("ffn/linear_0", "fc1"),
-                        ("ffn/linear_1", "fc2")]:
+        for ct2, hf in [
+            ("self_attention/linear_1", "self_attn.out_proj"),
+            ("ffn/linear_0", "fc1"),
+            ("ffn/linear_1", "fc2"),
+        ]:
             put(f"{s}{ct2}/weight", sd[f"{p}{hf}.weight"])
             put(f"{s}{ct2}/bias", sd[f"{p}{hf}.bias"])
-        for ct2, hf in [("self_attention/layer_norm", "self_attn_layer_norm"),
-                        ("ffn/layer_norm", "final_layer_norm")]:
+        for ct2, hf in [
+            ("self_attention/layer_norm", "self_attn_layer_norm"),
+            ("ffn/layer_norm", "final_layer_norm"),
+        ]:
             put(f"{s}{ct2}/gamma", sd[f"{p}{hf}.weight"])
             put(f"{s}{ct2}/beta", sd[f"{p}{hf}.bias"])
     return out
@@ -90,18 +112,28 @@ def ct2_variables(encoder, dtype=np.float32, quantize=False):
 @pytest.fixture(scope="module")
 def tiny_encoder():
     torch.manual_seed(0)
-    config = transformers.WhisperConfig(d_model=16, encoder_layers=2, encoder_attention_heads=4,
-                                        encoder_ffn_dim=32, num_mel_bins=8, max_source_positions=6)
+    config = transformers.WhisperConfig(
+        d_model=16,
+        encoder_layers=2,
+        encoder_attention_heads=4,
+        encoder_ffn_dim=32,
+        num_mel_bins=8,
+        max_source_positions=6,
+    )
     return WhisperEncoder(config).eval()
 
 
-@pytest.mark.parametrize("dtype, quantize, atol", [(np.float32, False, 1e-6),
-                                                   (np.float16, False, 1e-2),
-                                                   (np.float32, True, 0.1)])
+@pytest.mark.parametrize(
+    "dtype, quantize, atol",
+    [(np.float32, False, 1e-6), (np.float16, False, 1e-2), (np.float32, True, 0.1)],
+)
 def test_ct2_round_trip_reproduces_the_encoder(tmp_path, tiny_encoder, dtype, quantize, atol):
     path = tmp_path / "model.bin"
-    write_ct2(path, ct2_variables(tiny_encoder, dtype, quantize),
-              aliases=[("decoder/projection/weight", "decoder/embeddings/weight")])
+    write_ct2(
+        path,
+        ct2_variables(tiny_encoder, dtype, quantize),
+        aliases=[("decoder/projection/weight", "decoder/embeddings/weight")],
+    )
     loaded = load_whisper_encoder(path=path)
     assert loaded.config.encoder_layers == 2 and loaded.config.encoder_attention_heads == 4
     x = torch.randn(2, 8, 12)
@@ -144,8 +176,9 @@ def numpy_layer(x, t, i, heads):
         return h @ t[f"{name}/weight"].T.astype(np.float64) + t[f"{name}/bias"]
 
     s = f"layer_{i}/"
-    q, k, v = np.split(linear(norm(x, s + "self_attention/layer_norm"),
-                              s + "self_attention/linear_0"), 3, axis=-1)
+    q, k, v = np.split(
+        linear(norm(x, s + "self_attention/layer_norm"), s + "self_attention/linear_0"), 3, axis=-1
+    )
     n, d = q.shape
     q, k, v = (a.reshape(n, heads, d // heads).transpose(1, 0, 2) for a in (q, k, v))
     scores = q @ k.transpose(0, 2, 1) / np.sqrt(d // heads)
@@ -173,11 +206,14 @@ def test_shipped_weights_are_sane_and_layer_zero_matches_numpy(whisper):
 
 def test_whisper_log_mel_matches_transformers_feature_extractor():
     rng = np.random.default_rng(0)
-    waves = [(0.3 * np.sin(np.arange(n) * 0.09) + 0.01 * rng.standard_normal(n)).astype(np.float32)
-             for n in (16000, 160, 481000)]
+    waves = [
+        (0.3 * np.sin(np.arange(n) * 0.09) + 0.01 * rng.standard_normal(n)).astype(np.float32)
+        for n in (16000, 160, 481000)
+    ]
     features, n_frames = whisper_log_mel(waves)
     expected = transformers.WhisperFeatureExtractor(feature_size=80)(
-        waves, sampling_rate=16000, return_tensors="np")["input_features"]
+        waves, sampling_rate=16000, return_tensors="np"
+    )["input_features"]
     np.testing.assert_allclose(features.numpy(), expected, atol=1e-4)
     assert n_frames.tolist() == [100, 1, 3000]
 
@@ -198,8 +234,10 @@ def vowel(f0, formants, seconds=1.0, sr=16000):
     t = np.arange(int(seconds * sr)) / sr
     pitch = f0 * (1 + 0.08 * np.sin(2 * np.pi * 3 * t))
     phase = 2 * np.pi * np.cumsum(pitch) / sr
-    y = sum(np.sin(h * phase) * sum(np.exp(-((h * f0 - f) / 120.0) ** 2) for f in formants) / h
-            for h in range(1, int(4000 / f0)))
+    y = sum(
+        np.sin(h * phase) * sum(np.exp(-(((h * f0 - f) / 120.0) ** 2)) for f in formants) / h
+        for h in range(1, int(4000 / f0))
+    )
     y *= 0.6 + 0.4 * np.sin(2 * np.pi * 4 * t) ** 2  # syllable-rate envelope
     return (0.3 * y / np.abs(y).max()).astype(np.float32)
 
@@ -207,8 +245,15 @@ def vowel(f0, formants, seconds=1.0, sr=16000):
 @pytest.mark.slow
 def test_whisper_separates_vowels_from_noise(whisper):
     rng = np.random.default_rng(0)
-    voiced = [vowel(f0, formants) for f0, formants in
-              [(110, (700, 1200)), (140, (300, 2300)), (190, (500, 900)), (230, (400, 2000))]]
+    voiced = [
+        vowel(f0, formants)
+        for f0, formants in [
+            (110, (700, 1200)),
+            (140, (300, 2300)),
+            (190, (500, 900)),
+            (230, (400, 2000)),
+        ]
+    ]
     noises = [0.1 * rng.standard_normal(16000).astype(np.float32) for _ in range(2)]
     noises += [np.cumsum(rng.standard_normal(16000)).astype(np.float32) for _ in range(2)]
     noises[2:] = [(0.3 * n / np.abs(n).max()).astype(np.float32) for n in noises[2:]]
@@ -252,14 +297,23 @@ def test_whisper_pools_only_frames_that_hold_the_clip(whisper):
 
 def save_tiny_wav2vec2(folder, with_mask):
     config = transformers.Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(8, 8),
+        conv_stride=(5, 2),
+        conv_kernel=(10, 3),
+        num_conv_pos_embeddings=8,
         num_conv_pos_embedding_groups=2,
-        feat_extract_norm="layer" if with_mask else "group", do_stable_layer_norm=with_mask)
+        feat_extract_norm="layer" if with_mask else "group",
+        do_stable_layer_norm=with_mask,
+    )
     torch.manual_seed(0)
     transformers.Wav2Vec2Model(config).save_pretrained(folder)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=8000, return_attention_mask=with_mask
-                                          ).save_pretrained(folder)
+    transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=8000, return_attention_mask=with_mask
+    ).save_pretrained(folder)
 
 
 def test_hf_audio_model_masked_pooling_ignores_padding(tmp_path):
@@ -270,10 +324,12 @@ def test_hf_audio_model_masked_pooling_ignores_padding(tmp_path):
     short, long = (rng.standard_normal(n).astype(np.float32) for n in (1500, 6000))
     batch = audio_model_embed(model, extractor, [short, long])
     assert batch.shape == (2, 16)
-    torch.testing.assert_close(batch[0], audio_model_embed(model, extractor, [short])[0],
-                               atol=1e-5, rtol=0)
-    torch.testing.assert_close(batch[1], audio_model_embed(model, extractor, [long])[0],
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        batch[0], audio_model_embed(model, extractor, [short])[0], atol=1e-5, rtol=0
+    )
+    torch.testing.assert_close(
+        batch[1], audio_model_embed(model, extractor, [long])[0], atol=1e-5, rtol=0
+    )
 
 
 def test_hf_audio_model_without_mask_pools_valid_frames(tmp_path):
@@ -282,8 +338,9 @@ def test_hf_audio_model_without_mask_pools_valid_frames(tmp_path):
     waves = [np.ones(1000, np.float32), np.ones(4000, np.float32)]
     got = audio_model_embed(model, extractor, waves)
     # each clip is normalised over its own samples, then zero-padded; no mask reaches the model
-    inputs = extractor(waves, sampling_rate=8000, padding=True, return_attention_mask=True,
-                       return_tensors="pt")
+    inputs = extractor(
+        waves, sampling_rate=8000, padding=True, return_attention_mask=True, return_tensors="pt"
+    )
     with torch.no_grad():
         hidden = model(inputs["input_values"]).last_hidden_state
     n_valid = int(model._get_feat_extract_output_lengths(torch.tensor(1000)))

@@ -50,8 +50,13 @@ def test_joblib_worker_processes_share_the_disk_cache(tiny_text_model):
 
 def _run_in_new_process(code, cache_dir):
     env = {**os.environ, "SKMM_CACHE_DIR": str(cache_dir)}
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()[-1]
 
@@ -61,14 +66,17 @@ def test_another_process_reads_the_disk_cache(tiny_text_model, tmp_path):
     cache_dir = Path(os.environ["SKMM_CACHE_DIR"])
     ours = TextEncoder(tiny_text_model).fit(TEXTS).transform(TEXTS)
     np.save(tmp_path / "ours.npy", ours)
-    line = _run_in_new_process(f"""
+    line = _run_in_new_process(
+        f"""
         import numpy as np
         from skmm import TextEncoder
         from skmm.cache import cache_stats
         X = TextEncoder({str(tiny_text_model)!r}).fit(['x']).transform({TEXTS!r})
-        same = np.array_equal(X, np.load({str(tmp_path / 'ours.npy')!r}))
+        same = np.array_equal(X, np.load({str(tmp_path / "ours.npy")!r}))
         print(cache_stats()['misses'], cache_stats()['disk_hits'], same)
-    """, cache_dir)
+    """,
+        cache_dir,
+    )
     assert line == f"0 {len(set(TEXTS))} True"
 
 
@@ -80,9 +88,14 @@ def test_a_corrupt_entry_is_detected_and_recomputed(tiny_text_model, damage, cap
     assert len(entries) == 3
     victim = entries[0]
     blob = victim.read_bytes()
-    victim.write_bytes({"truncate": blob[: len(blob) // 2],
-                        "flip": blob[:-5] + bytes([blob[-5] ^ 0xFF]) + blob[-4:],
-                        "empty": b"", "garbage": os.urandom(len(blob))}[damage])
+    victim.write_bytes(
+        {
+            "truncate": blob[: len(blob) // 2],
+            "flip": blob[:-5] + bytes([blob[-5] ^ 0xFF]) + blob[-4:],
+            "empty": b"",
+            "garbage": os.urandom(len(blob)),
+        }[damage]
+    )
     clear_cache(disk=False)
     cache_stats(reset=True)
     again = enc.transform(TEXTS[:3])
@@ -106,13 +119,15 @@ def test_models_and_output_params_never_collide(tiny_text_model, other_tiny_text
     }
     long_texts = [t + " happy sad calm" for t in TEXTS[:4]]
     results = {name: enc.fit(long_texts).transform(long_texts) for name, enc in outputs.items()}
-    uncached = {name: clone(enc).set_params(cache=False).fit(long_texts).transform(long_texts)
-                for name, enc in outputs.items()}
+    uncached = {
+        name: clone(enc).set_params(cache=False).fit(long_texts).transform(long_texts)
+        for name, enc in outputs.items()
+    }
     for name in results:
         np.testing.assert_allclose(results[name], uncached[name], atol=1e-6)
     names = list(results)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not np.allclose(results[a], results[b]), (a, b)
     assert len(cache_info()["namespaces"]) == len(outputs)
 

@@ -16,21 +16,39 @@ from skmm.datasets import make_multimodal_emotion
 def manifest(tmp_path_factory):
     """A 40-row manifest with the user's own column names and relative paths."""
     root = tmp_path_factory.mktemp("data")
-    frame = make_multimodal_emotion(n_samples=40, n_classes=2, n_speakers=8, missing_rate=0.1,
-                                    directory=root, random_state=0)
-    table = pd.DataFrame({
-        "utterance": frame["text"],
-        "face": [None if p is None else p.split(str(root) + "/")[1] for p in frame["image"]],
-        "voice": [None if p is None else p.split(str(root) + "/")[1] for p in frame["audio"]],
-        "emotion": frame["label"], "speaker": frame["group"],
-    })
+    frame = make_multimodal_emotion(
+        n_samples=40, n_classes=2, n_speakers=8, missing_rate=0.1, directory=root, random_state=0
+    )
+    table = pd.DataFrame(
+        {
+            "utterance": frame["text"],
+            "face": [None if p is None else p.split(str(root) + "/")[1] for p in frame["image"]],
+            "voice": [None if p is None else p.split(str(root) + "/")[1] for p in frame["audio"]],
+            "emotion": frame["label"],
+            "speaker": frame["group"],
+        }
+    )
     table.to_csv(root / "data.csv", index=False)
     return root / "data.csv"
 
 
 def fit_args(manifest, tiny_text_model, output, *extra):
-    return ["fit", "--manifest", str(manifest), "--text", "utterance", "--audio", "voice",
-            "--label", "emotion", "--text-model", str(tiny_text_model), "-o", str(output), *extra]
+    return [
+        "fit",
+        "--manifest",
+        str(manifest),
+        "--text",
+        "utterance",
+        "--audio",
+        "voice",
+        "--label",
+        "emotion",
+        "--text-model",
+        str(tiny_text_model),
+        "-o",
+        str(output),
+        *extra,
+    ]
 
 
 def run(capsys, *argv):
@@ -49,21 +67,49 @@ def test_help_explains_every_command(capsys):
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     text = capsys.readouterr().out
-    for flag in ("--manifest", "--text", "--image", "--audio", "--label", "--group", "--head",
-                 "--config", "--rebalance", "--cv", "--output"):
+    for flag in (
+        "--manifest",
+        "--text",
+        "--image",
+        "--audio",
+        "--label",
+        "--group",
+        "--head",
+        "--config",
+        "--rebalance",
+        "--cv",
+        "--output",
+    ):
         assert flag in text
 
 
 def test_python_dash_m_runs_the_command():
-    done = subprocess.run([sys.executable, "-m", "skmm", "--version"], check=False, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "skmm", "--version"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and done.stdout.startswith("skmm ")
 
 
 def test_fit_predict_report_round_trip(manifest, tiny_text_model, tmp_path, capsys):
     model_path = tmp_path / "model.joblib"
-    code, out, err = run(capsys, *fit_args(manifest, tiny_text_model, model_path, "--head",
-                                           "logreg", "--group", "speaker", "--cv", "2"))
+    code, out, err = run(
+        capsys,
+        *fit_args(
+            manifest,
+            tiny_text_model,
+            model_path,
+            "--head",
+            "logreg",
+            "--group",
+            "speaker",
+            "--cv",
+            "2",
+        ),
+    )
     assert code == 0, err
     assert "2-fold CV grouped by 'speaker'" in out and "uar" in out
     assert model_path.is_file()
@@ -71,8 +117,9 @@ def test_fit_predict_report_round_trip(manifest, tiny_text_model, tmp_path, caps
     assert list(model.named_steps["fusion"].feature_names_in_) == ["utterance", "voice"]
 
     predictions = tmp_path / "out" / "predictions.csv"
-    code, _, err = run(capsys, "predict", str(model_path), str(manifest), "-o", str(predictions),
-                       "--proba")
+    code, _, err = run(
+        capsys, "predict", str(model_path), str(manifest), "-o", str(predictions), "--proba"
+    )
     assert code == 0, err
     table = pd.read_csv(predictions)
     source = pd.read_csv(manifest)
@@ -82,8 +129,16 @@ def test_fit_predict_report_round_trip(manifest, tiny_text_model, tmp_path, caps
     assert proba.sum(axis=1) == pytest.approx(np.ones(len(table)))
 
     report_dir = tmp_path / "report"
-    code, out, err = run(capsys, "report", str(model_path), str(manifest), "--label", "emotion",
-                         "-o", str(report_dir))
+    code, out, err = run(
+        capsys,
+        "report",
+        str(model_path),
+        str(manifest),
+        "--label",
+        "emotion",
+        "-o",
+        str(report_dir),
+    )
     assert code == 0, err
     assert "uar" in out and str(report_dir.resolve()) in out
     for name in ("metrics.csv", "metrics.md", "confusion_matrix.png", "model_card.md", "index.md"):
@@ -95,7 +150,8 @@ def test_fit_predict_report_round_trip(manifest, tiny_text_model, tmp_path, caps
 
 
 def test_predict_to_stdout_treats_an_absent_modality_column_as_missing(
-        manifest, tiny_text_model, tmp_path, capsys):
+    manifest, tiny_text_model, tmp_path, capsys
+):
     model_path = tmp_path / "model.joblib"
     assert run(capsys, *fit_args(manifest, tiny_text_model, model_path, "--head", "logreg"))[0] == 0
     texts_only = tmp_path / "texts.csv"
@@ -110,12 +166,15 @@ def test_config_files_and_flags_that_override_them(manifest, tiny_text_model, tm
     from skmm.heads import FusionClassifier
 
     config = tmp_path / "cfg.yaml"
-    config.write_text(f"manifest: {manifest}\ntext: utterance\naudio: voice\nlabel: emotion\n"
-                      f"text_model: {tiny_text_model}\nhead: logreg\nmax-epochs: 3\n"
-                      "hidden-size: 8\nrebalance: oversample\n")
+    config.write_text(
+        f"manifest: {manifest}\ntext: utterance\naudio: voice\nlabel: emotion\n"
+        f"text_model: {tiny_text_model}\nhead: logreg\nmax-epochs: 3\n"
+        "hidden-size: 8\nrebalance: oversample\n"
+    )
     model_path = tmp_path / "m.joblib"
-    code, _, err = run(capsys, "fit", "--config", str(config), "--head", "attention",
-                       "-o", str(model_path))
+    code, _, err = run(
+        capsys, "fit", "--config", str(config), "--head", "attention", "-o", str(model_path)
+    )
     assert code == 0, err
     model = joblib.load(model_path)
     head = model.named_steps["head"]
@@ -124,9 +183,11 @@ def test_config_files_and_flags_that_override_them(manifest, tiny_text_model, tm
     assert "sampler" in model.named_steps
 
     toml = tmp_path / "cfg.toml"
-    toml.write_text(f'[fit]\nmanifest = "{manifest}"\ntext = "utterance"\nlabel = "emotion"\n'
-                    f'text-model = "{tiny_text_model}"\nhead = "logreg"\n'
-                    'rebalance = "class-weight"\n')
+    toml.write_text(
+        f'[fit]\nmanifest = "{manifest}"\ntext = "utterance"\nlabel = "emotion"\n'
+        f'text-model = "{tiny_text_model}"\nhead = "logreg"\n'
+        'rebalance = "class-weight"\n'
+    )
     code, _, err = run(capsys, "fit", "--config", str(toml), "-o", str(model_path))
     assert code == 0, err
     assert joblib.load(model_path).named_steps["head"].class_weight == "balanced"
@@ -135,25 +196,45 @@ def test_config_files_and_flags_that_override_them(manifest, tiny_text_model, tm
 def _bad_wav_manifest(tmp_path):
     (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEfmt not really audio")
     table = tmp_path / "bad.csv"
-    pd.DataFrame({"utterance": ["hi", "bye"], "voice": ["broken.wav", "broken.wav"],
-                  "emotion": ["happy", "sad"]}).to_csv(table, index=False)
+    pd.DataFrame(
+        {
+            "utterance": ["hi", "bye"],
+            "voice": ["broken.wav", "broken.wav"],
+            "emotion": ["happy", "sad"],
+        }
+    ).to_csv(table, index=False)
     return table
 
 
-@pytest.mark.parametrize("case, needle", [
-    ("missing manifest", "does not exist"),
-    ("unknown column", "column 'transcript' is not in"),
-    ("bad config key", "unknown key 'max_epoch'"),
-    ("unreadable row", "row 0"),
-    ("missing model", "model file"),
-    ("no modality", "name at least one modality column"),
-    ("too many folds", "needs at least 9 different values"),
-])
-def test_user_mistakes_are_one_sentence_and_exit_2(case, needle, manifest, tiny_text_model,
-                                                    tmp_path, capsys):
+@pytest.mark.parametrize(
+    "case, needle",
+    [
+        ("missing manifest", "does not exist"),
+        ("unknown column", "column 'transcript' is not in"),
+        ("bad config key", "unknown key 'max_epoch'"),
+        ("unreadable row", "row 0"),
+        ("missing model", "model file"),
+        ("no modality", "name at least one modality column"),
+        ("too many folds", "needs at least 9 different values"),
+    ],
+)
+def test_user_mistakes_are_one_sentence_and_exit_2(
+    case, needle, manifest, tiny_text_model, tmp_path, capsys
+):
     model = tmp_path / "m.joblib"
-    base = ["fit", "--manifest", str(manifest), "--label", "emotion", "--head", "logreg",
-            "--text-model", str(tiny_text_model), "-o", str(model)]
+    base = [
+        "fit",
+        "--manifest",
+        str(manifest),
+        "--label",
+        "emotion",
+        "--head",
+        "logreg",
+        "--text-model",
+        str(tiny_text_model),
+        "-o",
+        str(model),
+    ]
     if case == "missing manifest":
         argv = fit_args(tmp_path / "nope.csv", tiny_text_model, model)
     elif case == "unknown column":

@@ -39,16 +39,35 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     out = capsys.readouterr().out
     report = tmp_path / "rep"
     assert f"The report is in {report.resolve()}/" in out
-    for name in ("index.md", "metrics.csv", "metrics.md", "confusion_matrix.png", "comparison.csv",
-                 "comparison.png", "ablation.csv", "ablation.png", "modality_weights.csv",
-                 "modality_weights.png", "optuna_history.png", "optuna_trials.csv",
-                 "model_card.md", "model.joblib", "timings.csv", "data/manifest.csv"):
+    for name in (
+        "index.md",
+        "metrics.csv",
+        "metrics.md",
+        "confusion_matrix.png",
+        "comparison.csv",
+        "comparison.png",
+        "ablation.csv",
+        "ablation.png",
+        "modality_weights.csv",
+        "modality_weights.png",
+        "optuna_history.png",
+        "optuna_trials.csv",
+        "model_card.md",
+        "model.joblib",
+        "timings.csv",
+        "data/manifest.csv",
+    ):
         assert (report / name).is_file(), name
     for png in report.glob("*.png"):
         assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000, png.name
     index = (report / "index.md").read_text()
-    for png in ("confusion_matrix.png", "comparison.png", "ablation.png", "modality_weights.png",
-                "optuna_history.png"):
+    for png in (
+        "confusion_matrix.png",
+        "comparison.png",
+        "ablation.png",
+        "modality_weights.png",
+        "optuna_history.png",
+    ):
         assert f"]({png})" in index
 
     comparison = pd.read_csv(report / "comparison.csv").set_index("model")
@@ -56,8 +75,12 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     fusion = comparison.loc["fusion, attention head (tuned)"]
     chance = 1 / QUICK.n_classes
     assert fusion["uar"] > chance + 0.15  # the synthetic signal is strong enough to learn
-    assert fusion["uar"] >= comparison.loc[[f"{m} only, attention head" for m in
-                                            ("text", "image", "audio")], "uar"].min()
+    assert (
+        fusion["uar"]
+        >= comparison.loc[
+            [f"{m} only, attention head" for m in ("text", "image", "audio")], "uar"
+        ].min()
+    )
     metrics = pd.read_csv(report / "metrics.csv").set_index("fold")
     assert metrics.loc["mean", "uar"] == pytest.approx(fusion["uar"])
     weights = pd.read_csv(report / "modality_weights.csv")
@@ -70,7 +93,17 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
 
     # the saved model predicts the demo's manifest through the CLI
     predictions = tmp_path / "pred.csv"
-    assert main(["predict", str(report / "model.joblib"), str(report / "data" / "manifest.csv"),
-                 "-o", str(predictions)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(report / "model.joblib"),
+                str(report / "data" / "manifest.csv"),
+                "-o",
+                str(predictions),
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(predictions)) == QUICK.n_samples
     print(f"quick demo: {seconds:.0f} s")

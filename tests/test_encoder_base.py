@@ -15,8 +15,18 @@ class NumberEncoder(BaseEncoder):
     _threaded_prepare = True
     _window_items = 8
 
-    def __init__(self, oom_above=None, batch_size=4, device="cpu", dtype="auto", cache=True,
-                 cache_dir=None, on_error="raise", progress=False, prefix="num_"):
+    def __init__(
+        self,
+        oom_above=None,
+        batch_size=4,
+        device="cpu",
+        dtype="auto",
+        cache=True,
+        cache_dir=None,
+        on_error="raise",
+        progress=False,
+        prefix="num_",
+    ):
         self.oom_above = oom_above
         self.batch_size = batch_size
         self.device = device
@@ -115,7 +125,10 @@ def test_every_failing_row_is_listed_with_its_duplicates():
     enc = NumberEncoder(on_error="zero", cache=False).fit([1])
     X = enc.transform([-1, 5, -1, "x"])
     assert [(f["row"], f["error"][:12]) for f in enc.failed_rows_] == [
-        (0, "negative num"), (2, "negative num"), (3, "not an integ")]
+        (0, "negative num"),
+        (2, "negative num"),
+        (3, "not an integ"),
+    ]
     np.testing.assert_array_equal(X[[0, 2, 3]], 0.0)
 
 

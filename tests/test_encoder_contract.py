@@ -6,14 +6,13 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from encoder_cases import CASES
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-
-from encoder_cases import CASES
 
 pytestmark = pytest.mark.parametrize("case", sorted(CASES))
 

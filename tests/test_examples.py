@@ -11,8 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-EXPECTED = {"text_in_a_tabular_pipeline", "faces", "voices", "fusion_heads", "optuna_search",
-            "imbalance", "missing_modalities", "scaling_out_with_dask"}
+EXPECTED = {
+    "text_in_a_tabular_pipeline",
+    "faces",
+    "voices",
+    "fusion_heads",
+    "optuna_search",
+    "imbalance",
+    "missing_modalities",
+    "scaling_out_with_dask",
+}
 
 
 def test_every_example_is_here_and_documented():
@@ -28,11 +36,22 @@ def test_every_example_is_here_and_documented():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_and_prints_its_result(path, tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", MPLBACKEND="Agg",
-               # small heads train fastest single-threaded on a shared CI machine
-               OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, check=False,
-                          text=True, timeout=600)
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        MPLBACKEND="Agg",
+        # small heads train fastest single-threaded on a shared CI machine
+        OMP_NUM_THREADS="1",
+    )
+    done = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = [line for line in done.stdout.splitlines() if line.startswith("Result: ")]
     assert len(results) == 1, done.stdout
@@ -45,9 +64,15 @@ def test_docs_build_strict(tmp_path):
     if mkdocs is None:
         pytest.skip("mkdocs is not installed (pip install 'skmm[dev]')")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    done = subprocess.run([mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     site = tmp_path / "site"
     api = (site / "api" / "encoders" / "index.html").read_text()

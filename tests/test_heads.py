@@ -22,8 +22,9 @@ FAST = dict(hidden_size=32, max_epochs=30, batch_size=64, lr=3e-3, random_state=
 def make_views(n, signal=0.45, dims=(8, 8, 8), n_classes=3, seed=0, missing=True):
     """Each modality sees the class through its own noise: each is informative, none is enough."""
     rng = np.random.RandomState(seed)
-    centers = [np.random.RandomState(100 + m).normal(size=(n_classes, d))
-               for m, d in enumerate(dims)]
+    centers = [
+        np.random.RandomState(100 + m).normal(size=(n_classes, d)) for m, d in enumerate(dims)
+    ]
     y = rng.randint(n_classes, size=n)
     columns = {}
     for name, c in zip(MODALITIES, centers, strict=True):
@@ -66,7 +67,9 @@ def test_explicit_blocks_and_plain_arrays(views):
     assert clf.fit(array, y).blocks_ == [("all", list(range(array.shape[1])), None)]
     spec = {"a": slice(0, 8), "b": {"features": [9, 10], "missing": 8}}
     assert clf.set_params(blocks=spec).fit(array, y).blocks_ == [
-        ("a", list(range(8)), None), ("b", [9, 10], 8)]
+        ("a", list(range(8)), None),
+        ("b", [9, 10], 8),
+    ]
     by_name = {"text": ["text__f0", "text__f1"], "audio": ["audio__f0"]}
     assert [b[1] for b in clf.set_params(blocks=by_name).fit(X, y).blocks_] == [[0, 1], [18]]
     with pytest.raises(ValueError, match="out of range"):
@@ -75,12 +78,18 @@ def test_explicit_blocks_and_plain_arrays(views):
         clf.set_params(blocks={"a": ["nope"]}).fit(X, y)
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(head="lstm"), "head"), (dict(modality_dropout=1.0), "modality_dropout"),
-    (dict(head="attention", hidden_size=10, n_heads=4), "divisible"),
-    (dict(alignment="l2"), "alignment"), (dict(early_stopping=-1), "early_stopping"),
-    (dict(optimizer="lbfgs"), "optimizer"), (dict(validation_fraction=1.5), "validation"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(head="lstm"), "head"),
+        (dict(modality_dropout=1.0), "modality_dropout"),
+        (dict(head="attention", hidden_size=10, n_heads=4), "divisible"),
+        (dict(alignment="l2"), "alignment"),
+        (dict(early_stopping=-1), "early_stopping"),
+        (dict(optimizer="lbfgs"), "optimizer"),
+        (dict(validation_fraction=1.5), "validation"),
+    ],
+)
 def test_bad_parameters_raise_at_fit(views, params, match):
     X, y, _, _ = views
     with pytest.raises(ValueError, match=match):
@@ -174,8 +183,9 @@ def test_validation_without_early_stopping_and_extra_callbacks(views):
             self.epochs_ += 1
 
     counter = CountEpochs()
-    clf = FusionClassifier(**dict(FAST, max_epochs=4), validation_fraction=0.2,
-                           callbacks=[counter]).fit(X, y)
+    clf = FusionClassifier(
+        **dict(FAST, max_epochs=4), validation_fraction=0.2, callbacks=[counter]
+    ).fit(X, y)
     assert counter.epochs_ == 4 == clf.n_epochs_
     assert all("valid_acc" in row for row in clf.net_.history)
 
@@ -184,8 +194,10 @@ def make_pairs(n, seed=0):
     """Two modalities that share a per-sample latent (as paired recordings do), plus a label."""
     rng = np.random.RandomState(seed)
     latent = rng.normal(size=(n, 4))
-    views = [latent @ np.random.RandomState(10 + m).normal(size=(4, 8))
-             + 0.3 * rng.normal(size=(n, 8)) for m in range(2)]
+    views = [
+        latent @ np.random.RandomState(10 + m).normal(size=(4, 8)) + 0.3 * rng.normal(size=(n, 8))
+        for m in range(2)
+    ]
     columns = [f"{m}__f{j}" for m in ("text", "audio") for j in range(8)]
     X = pd.DataFrame(np.hstack(views), columns=columns)
     return X, (latent[:, 0] > 0).astype(int)

@@ -77,8 +77,12 @@ def test_six_channel_file_is_averaged(tmp_path):
 def test_six_channel_array_in_either_layout():
     channels_last = np.random.default_rng(0).standard_normal((800, 6)).astype(np.float32)
     expected = channels_last.mean(axis=1)
-    np.testing.assert_allclose(read_audio(channels_last, 8000, sample_rate=8000), expected, atol=1e-6)
-    np.testing.assert_allclose(read_audio(channels_last.T, 8000, sample_rate=8000), expected, atol=1e-6)
+    np.testing.assert_allclose(
+        read_audio(channels_last, 8000, sample_rate=8000), expected, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        read_audio(channels_last.T, 8000, sample_rate=8000), expected, atol=1e-6
+    )
 
 
 def test_array_tuple_and_dict_inputs_agree():
@@ -99,7 +103,9 @@ def test_max_duration_keeps_the_first_seconds(tmp_path):
     path = tmp_path / "ramp.wav"
     sf.write(path, y, 16000, subtype="FLOAT")
     np.testing.assert_array_equal(read_audio(path, 16000, max_duration=0.5), y[:8000])
-    np.testing.assert_array_equal(read_audio(y, 16000, sample_rate=16000, max_duration=0.5), y[:8000])
+    np.testing.assert_array_equal(
+        read_audio(y, 16000, sample_rate=16000, max_duration=0.5), y[:8000]
+    )
     # a shorter clip is not padded
     assert len(read_audio(path, 16000, max_duration=10)) == 32000
 
@@ -112,6 +118,7 @@ def test_ten_millisecond_clip_is_kept(tmp_path):
 
 
 # ---- bad input: each raises InputError naming what is wrong ----------------------------
+
 
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="does not exist"):

@@ -36,8 +36,9 @@ def clips(sr, seed=0):
 def librosa_logmel(y, sr, n_fft, hop_length, n_mels, fmin, fmax):
     with warnings.catch_warnings():  # "n_fft is too large" for the short clips
         warnings.simplefilter("ignore", UserWarning)
-        mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length,
-                                             n_mels=n_mels, fmin=fmin, fmax=fmax)
+        mel = librosa.feature.melspectrogram(
+            y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmin=fmin, fmax=fmax
+        )
     return np.log(mel + 1e-6)
 
 
@@ -52,7 +53,7 @@ def test_matches_librosa_within_1e3(config):
         got = logmel[i, :, : int(n_frames[i])].numpy()
         assert np.abs(got - expected).max() <= 1e-3
     # frames past a clip's end hold the log of the offset, not stale values
-    tail = logmel[2, :, int(n_frames[2]):].numpy()
+    tail = logmel[2, :, int(n_frames[2]) :].numpy()
     assert tail.size and np.allclose(tail, np.log(1e-6))
 
 
@@ -75,8 +76,10 @@ def test_tensor_input_is_one_length():
 def reference_deltas(x, width=2):
     padded = np.pad(x, ((0, 0), (width, width)), mode="edge")
     n = x.shape[1]
-    num = sum(k * (padded[:, width + k: width + k + n] - padded[:, width - k: width - k + n])
-              for k in range(1, width + 1))
+    num = sum(
+        k * (padded[:, width + k : width + k + n] - padded[:, width - k : width - k + n])
+        for k in range(1, width + 1)
+    )
     return num / (2 * sum(k * k for k in range(1, width + 1)))
 
 
@@ -100,14 +103,16 @@ def test_pooled_statistics_match_numpy_on_librosa_output():
     for i, y in enumerate(waves):
         ref = librosa_logmel(y, **config)
         d = reference_deltas(ref)
-        expected = np.concatenate([ref.mean(1), ref.std(1), ref.min(1), ref.max(1),
-                                   d.mean(1), d.std(1)])
+        expected = np.concatenate(
+            [ref.mean(1), ref.std(1), ref.min(1), ref.max(1), d.mean(1), d.std(1)]
+        )
         np.testing.assert_allclose(stats[i], expected, atol=2e-3)
 
 
 def test_one_frame_clip_has_zero_spread():
-    logmel, n_frames = log_mel_spectrogram([np.ones(10, np.float32), np.ones(8000, np.float32)],
-                                           sr=16000, n_mels=8)
+    logmel, n_frames = log_mel_spectrogram(
+        [np.ones(10, np.float32), np.ones(8000, np.float32)], sr=16000, n_mels=8
+    )
     stats = pooled_statistics(logmel, n_frames)
     assert n_frames[0] == 1
     std, d_std = stats[0, 8:16], stats[0, 40:48]

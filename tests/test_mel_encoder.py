@@ -58,8 +58,9 @@ def test_tones_and_noise_separate_in_a_pipeline(tmp_path):
 def test_column_transformer_with_audio_and_numbers(clips):
     paths, labels = clips
     frame = pd.DataFrame({"clip": paths, "age": np.arange(6.0)}, index=[f"p{i}" for i in range(6)])
-    ct = ColumnTransformer([("mel", MelEncoder(n_mels=16, prefix="mel_"), "clip"),
-                            ("num", "passthrough", ["age"])]).set_output(transform="pandas")
+    ct = ColumnTransformer(
+        [("mel", MelEncoder(n_mels=16, prefix="mel_"), "clip"), ("num", "passthrough", ["age"])]
+    ).set_output(transform="pandas")
     out = ct.fit_transform(frame)
     assert out.shape == (6, 96 + 1)
     assert list(out.columns[:2]) == ["mel__mel_0", "mel__mel_1"] and out.columns[-1] == "num__age"
@@ -85,8 +86,9 @@ def test_same_array_at_another_rate_is_another_clip():
 
 
 def test_max_duration_keeps_the_first_seconds():
-    y = np.concatenate([tone_or_noise(0, 1.0, 16000, None),
-                        tone_or_noise(1, 2.0, 16000, np.random.default_rng(0))])
+    y = np.concatenate(
+        [tone_or_noise(0, 1.0, 16000, None), tone_or_noise(1, 2.0, 16000, np.random.default_rng(0))]
+    )
     cropped = MelEncoder(sample_rate=16000, max_duration=1.0, cache=False).fit_transform([y])
     first = MelEncoder(sample_rate=16000, cache=False).fit_transform([y[:16000]])
     np.testing.assert_allclose(cropped, first, atol=1e-6)
@@ -99,8 +101,9 @@ def test_rates_and_six_channels(tmp_path, native_sr):
     path = tmp_path / "six.wav"
     sf.write(path, np.repeat(mono[:, None], 6, axis=1), native_sr, subtype="FLOAT")
     enc = MelEncoder(cache=False).fit([str(path)])
-    np.testing.assert_allclose(enc.transform([str(path)]),
-                               enc.transform([(mono, native_sr)]), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        enc.transform([str(path)]), enc.transform([(mono, native_sr)]), rtol=1e-5, atol=1e-4
+    )
 
 
 def bad_files(folder):
@@ -116,8 +119,10 @@ def bad_files(folder):
     nan[5] = np.nan
     sf.write(folder / "nan.wav", nan, 16000, subtype="FLOAT")
     sf.write(folder / "click.wav", tone_or_noise(0, 0.01, 16000, None), 16000)
-    return {name: str(folder / f"{name}.wav") for name in
-            ("good", "missing", "zero", "corrupt", "empty", "nan", "click")}
+    return {
+        name: str(folder / f"{name}.wav")
+        for name in ("good", "missing", "zero", "corrupt", "empty", "nan", "click")
+    }
 
 
 def test_bad_rows_are_named_and_do_not_lose_the_others(tmp_path):
@@ -137,23 +142,33 @@ def test_bad_rows_are_named_and_do_not_lose_the_others(tmp_path):
         MelEncoder().fit(rows).transform([files["good"], files["good"], files["zero"]])
 
 
-@pytest.mark.parametrize("row, match", [
-    (np.zeros(100, np.float32), "sampling rate"),
-    (0.5, "wrapped in a list"),
-    (None, "missing"),
-    ({"array": np.zeros(10)}, "sampling rate"),
-])
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        (np.zeros(100, np.float32), "sampling rate"),
+        (0.5, "wrapped in a list"),
+        (None, "missing"),
+        ({"array": np.zeros(10)}, "sampling rate"),
+    ],
+)
 def test_bad_array_rows(row, match):
     enc = MelEncoder(on_error="zero").fit(["x.wav"])
     Z = enc.transform([row])
     assert (Z == 0).all() and match in enc.failed_rows_[0]["error"]
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"n_mels": 0}, "n_mels"), ({"hop_length": 1.5}, "hop_length"),
-    ({"fmax": 9000}, "fmax"), ({"fmin": -1.0}, "fmin"), ({"max_duration": 0}, "max_duration"),
-    ({"sample_rate": -8000}, "sample_rate"), ({"backbone": "no-such-model"}, "backbone"),
-])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"n_mels": 0}, "n_mels"),
+        ({"hop_length": 1.5}, "hop_length"),
+        ({"fmax": 9000}, "fmax"),
+        ({"fmin": -1.0}, "fmin"),
+        ({"max_duration": 0}, "max_duration"),
+        ({"sample_rate": -8000}, "sample_rate"),
+        ({"backbone": "no-such-model"}, "backbone"),
+    ],
+)
 def test_invalid_params_are_named(params, name):
     with pytest.raises(ValueError, match=name):
         MelEncoder(**params).fit(["a.wav"])

@@ -49,8 +49,14 @@ def test_basic_search_over_pipeline_param(data):
     res = search.cv_results_
     assert len(res["params"]) == 5 and search.n_trials_ == 5
     assert list(res["state"]) == ["COMPLETE"] * 5
-    for key in ("mean_test_score", "std_test_score", "rank_test_score", "split2_test_score",
-                "mean_fit_time", "param_clf__C"):
+    for key in (
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "split2_test_score",
+        "mean_fit_time",
+        "param_clf__C",
+    ):
         assert len(res[key]) == 5, key
     assert res["rank_test_score"][search.best_index_] == 1
     assert search.best_score_ == res["mean_test_score"][search.best_index_]
@@ -117,12 +123,24 @@ def test_multi_metric_with_refit(data):
     X, y = data
     scoring = {"acc": "accuracy", "f1": "f1_macro"}
     search = OptunaSearchCV(
-        _pipe(), C_SPACE, n_trials=4, cv=3, scoring=scoring, refit="f1", random_state=0,
+        _pipe(),
+        C_SPACE,
+        n_trials=4,
+        cv=3,
+        scoring=scoring,
+        refit="f1",
+        random_state=0,
         return_train_score=True,
     ).fit(X, y)
     res = search.cv_results_
-    for key in ("mean_test_acc", "rank_test_acc", "mean_test_f1", "rank_test_f1",
-                "split0_train_f1", "mean_train_acc"):
+    for key in (
+        "mean_test_acc",
+        "rank_test_acc",
+        "mean_test_f1",
+        "rank_test_f1",
+        "split0_train_f1",
+        "mean_train_acc",
+    ):
         assert key in res
     assert "mean_test_score" not in res
     assert search.best_index_ == int(np.argmax(res["mean_test_f1"]))
@@ -220,7 +238,13 @@ def test_n_jobs_processes(data, tmp_path, storage):
     marks = tmp_path / "pids"
     marks.mkdir()
     search = OptunaSearchCV(
-        _pipe(), C_SPACE, n_trials=4, cv=2, storage=url, n_jobs=2, random_state=0,
+        _pipe(),
+        C_SPACE,
+        n_trials=4,
+        cv=2,
+        storage=url,
+        n_jobs=2,
+        random_state=0,
         callbacks=[PidRecorder(str(marks))],
     ).fit(X, y)
     assert search.n_trials_ == 4
@@ -268,15 +292,19 @@ def test_failed_fits_are_scored_with_error_score(data):
     assert states == {-1.0: "FAIL", 1.0: "COMPLETE"}
     assert search.best_params_ == {"clf__C": 1.0}
     with pytest.raises(ValueError, match="C"):
-        OptunaSearchCV(_pipe(), space, n_trials=2, cv=2, sampler=sampler,
-                       error_score="raise").fit(X, y)
+        OptunaSearchCV(_pipe(), space, n_trials=2, cv=2, sampler=sampler, error_score="raise").fit(
+            X, y
+        )
 
 
 def test_plots_write_png(data, tmp_path):
     pytest.importorskip("matplotlib")
     X, y = data
-    space = {**C_SPACE, "clf__tol": FloatDistribution(1e-5, 1e-2, log=True),
-             "scale__with_mean": CategoricalDistribution([True, False])}
+    space = {
+        **C_SPACE,
+        "clf__tol": FloatDistribution(1e-5, 1e-2, log=True),
+        "scale__with_mean": CategoricalDistribution([True, False]),
+    }
     search = OptunaSearchCV(_pipe(), space, n_trials=6, cv=2, random_state=0).fit(X, y)
     for name in ("plot_optimization_history", "plot_param_importances"):
         path = tmp_path / f"{name}.png"
@@ -347,21 +375,30 @@ def test_skorch_net_trials_are_pruned():
 
     from skmm.model_selection import OptunaPruningCallback
 
-    X, y = make_classification(n_samples=80, n_features=4, n_informative=2, n_redundant=0,
-                               class_sep=2.0, random_state=0)
+    X, y = make_classification(
+        n_samples=80, n_features=4, n_informative=2, n_redundant=0, class_sep=2.0, random_state=0
+    )
     net = skorch.NeuralNetClassifier(
         torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2)),
-        criterion=torch.nn.CrossEntropyLoss, max_epochs=8, batch_size=8, verbose=0,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=8,
+        batch_size=8,
+        verbose=0,
         train_split=skorch.dataset.ValidSplit(4, stratified=True),
     )
-    pipe = Pipeline([
-        ("scale", StandardScaler()),
-        ("f32", FunctionTransformer(partial(np.asarray, dtype=np.float32))),
-        ("net", net),
-    ])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("f32", FunctionTransformer(partial(np.asarray, dtype=np.float32))),
+            ("net", net),
+        ]
+    )
     space = {"net__lr": CategoricalDistribution([1e-6, 0.3])}
     search = OptunaSearchCV(
-        pipe, space, n_trials=2, cv=3,
+        pipe,
+        space,
+        n_trials=2,
+        cv=3,
         sampler=optuna.samplers.GridSampler({"net__lr": [1e-6, 0.3]}, seed=0),
         pruner=optuna.pruners.ThresholdPruner(lower=-0.5, n_warmup_steps=3),
     )
@@ -390,11 +427,22 @@ def test_skorch_net_trials_are_pruned():
 @pytest.mark.slow
 @parametrize_with_checks(
     [
-        OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10.0, log=True)},
-                       n_trials=2, cv=2, random_state=0, error_score="raise"),
-        OptunaSearchCV(Pipeline([("scale", StandardScaler()), ("ridge", Ridge())]),
-                       {"ridge__alpha": FloatDistribution(0.1, 10.0, log=True)},
-                       n_trials=2, cv=2, random_state=0, error_score="raise"),
+        OptunaSearchCV(
+            LogisticRegression(),
+            {"C": FloatDistribution(0.1, 10.0, log=True)},
+            n_trials=2,
+            cv=2,
+            random_state=0,
+            error_score="raise",
+        ),
+        OptunaSearchCV(
+            Pipeline([("scale", StandardScaler()), ("ridge", Ridge())]),
+            {"ridge__alpha": FloatDistribution(0.1, 10.0, log=True)},
+            n_trials=2,
+            cv=2,
+            random_state=0,
+            error_score="raise",
+        ),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -412,14 +460,20 @@ def test_trials_after_the_first_encode_nothing(tiny_text_model):
     words = ["happy", "sad", "calm", "angry", "good", "bad", "day", "night"]
     texts = [" ".join(rng.choice(words, size=4)) + f" {i}" for i in range(24)]
     y = np.array([("happy" in t or "good" in t) for t in texts], dtype=int)
-    pipe = Pipeline([
-        ("text", TextEncoder(str(tiny_text_model), cache="memory", progress=False)),
-        ("clf", LogisticRegression()),
-    ])
+    pipe = Pipeline(
+        [
+            ("text", TextEncoder(str(tiny_text_model), cache="memory", progress=False)),
+            ("clf", LogisticRegression()),
+        ]
+    )
     misses = []
     cache_stats(reset=True)
     OptunaSearchCV(
-        pipe, C_SPACE, n_trials=3, cv=3, random_state=0,
+        pipe,
+        C_SPACE,
+        n_trials=3,
+        cv=3,
+        random_state=0,
         callbacks=[lambda study, trial: misses.append(cache_stats(reset=True)["misses"])],
     ).fit(texts, y)
     assert misses[0] == len(set(texts))

@@ -95,11 +95,13 @@ def clips():
 
 def test_smote_after_encoder_resamples_embeddings(clips):
     paths, y = clips
-    pipe = Pipeline([
-        ("encode", HashEncoder()),
-        ("smote", SpySMOTE(k_neighbors=3, random_state=0)),
-        ("clf", CountingClassifier()),
-    ]).fit(paths, y)
+    pipe = Pipeline(
+        [
+            ("encode", HashEncoder()),
+            ("smote", SpySMOTE(k_neighbors=3, random_state=0)),
+            ("clf", CountingClassifier()),
+        ]
+    ).fit(paths, y)
     # The sampler saw numeric embeddings, never raw paths.
     assert SpySMOTE.received == [(np.ndarray, np.dtype("float64"), (30, 8))]
     # The encoder saw exactly the 30 raw paths, once; the classifier saw balanced classes.
@@ -114,30 +116,41 @@ def test_smote_after_encoder_resamples_embeddings(clips):
 
 def test_undersampler_after_encoder(clips):
     paths, y = clips
-    Pipeline([
-        ("encode", HashEncoder()),
-        ("under", RandomUnderSampler(random_state=0)),
-        ("clf", CountingClassifier()),
-    ]).fit(paths, y)
+    Pipeline(
+        [
+            ("encode", HashEncoder()),
+            ("under", RandomUnderSampler(random_state=0)),
+            ("clf", CountingClassifier()),
+        ]
+    ).fit(paths, y)
     assert CountingClassifier.fits == [{"happy": 6, "sad": 6}]
     assert len(HashEncoder.seen[0]) == 30  # encoded before undersampling
 
 
 def test_raw_reference_oversampling_on_a_dataframe(clips):
     paths, y = clips
-    X = pd.DataFrame({
-        "text": [f"{lab} utterance {i}" for i, lab in enumerate(y)],
-        "audio": paths,
-    })
+    X = pd.DataFrame(
+        {
+            "text": [f"{lab} utterance {i}" for i, lab in enumerate(y)],
+            "audio": paths,
+        }
+    )
     X.loc[3, "audio"] = None  # a missing modality survives resampling
-    pipe = Pipeline([
-        ("ros", RandomOverSampler(random_state=0)),
-        ("encode", ColumnTransformer([
-            ("text", HashEncoder(), ["text"]),
-            ("audio", HashEncoder(), ["audio"]),
-        ])),
-        ("clf", CountingClassifier()),
-    ]).fit(X, y)
+    pipe = Pipeline(
+        [
+            ("ros", RandomOverSampler(random_state=0)),
+            (
+                "encode",
+                ColumnTransformer(
+                    [
+                        ("text", HashEncoder(), ["text"]),
+                        ("audio", HashEncoder(), ["audio"]),
+                    ]
+                ),
+            ),
+            ("clf", CountingClassifier()),
+        ]
+    ).fit(X, y)
     # The encoders received duplicated raw references: 24 + 24 rows, all from the input.
     text_seen, audio_seen = HashEncoder.seen
     assert len(text_seen) == len(audio_seen) == 48
@@ -153,9 +166,7 @@ def test_raw_reference_oversampling_needs_2d_input(clips):
     with pytest.raises(ValueError, match="2D"):
         RandomOverSampler().fit_resample(paths, y)
     # One modality: pass a one-column frame (or reshape(-1, 1)).
-    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(
-        pd.DataFrame({"audio": paths}), y
-    )
+    X_res, y_res = RandomOverSampler(random_state=0).fit_resample(pd.DataFrame({"audio": paths}), y)
     assert X_res.shape == (48, 1) and set(X_res["audio"]) == set(paths)
     assert pd.Series(y_res).value_counts().to_dict() == {"sad": 24, "happy": 24}
 
@@ -172,14 +183,20 @@ def test_search_tunes_sampler_with_grouped_cv(clips):
     for label in ("happy", "sad"):
         rows = np.flatnonzero(y == label)
         groups[rows] = np.arange(len(rows)) % 6
-    pipe = Pipeline([
-        ("encode", HashEncoder()),
-        ("smote", SMOTE(random_state=0)),
-        ("clf", CountingClassifier()),
-    ])
+    pipe = Pipeline(
+        [
+            ("encode", HashEncoder()),
+            ("smote", SMOTE(random_state=0)),
+            ("clf", CountingClassifier()),
+        ]
+    )
     search = OptunaSearchCV(
-        pipe, {"smote__k_neighbors": IntDistribution(1, 3)}, n_trials=3, cv=GroupKFold(3),
-        scoring="balanced_accuracy", sampler=optuna.samplers.RandomSampler(seed=0),
+        pipe,
+        {"smote__k_neighbors": IntDistribution(1, 3)},
+        n_trials=3,
+        cv=GroupKFold(3),
+        scoring="balanced_accuracy",
+        sampler=optuna.samplers.RandomSampler(seed=0),
     ).fit(paths, y, groups=groups)
     assert 1 <= search.best_params_["smote__k_neighbors"] <= 3
     # Every training fold was balanced by SMOTE (3 trials x 3 folds + the refit).

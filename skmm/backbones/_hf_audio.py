@@ -133,17 +133,24 @@ def audio_model_embed(model, extractor, waveforms):
     """
     torch = import_optional("torch", "audio models")
     shortest = min_input_length(model)
-    waveforms = [np.pad(np.asarray(w, dtype=np.float32), (0, max(0, shortest - len(w))))
-                 for w in waveforms]
-    inputs = extractor(waveforms,
-                       sampling_rate=extractor.sampling_rate, padding=True,
-                       return_attention_mask=True, return_tensors="pt")
+    waveforms = [
+        np.pad(np.asarray(w, dtype=np.float32), (0, max(0, shortest - len(w)))) for w in waveforms
+    ]
+    inputs = extractor(
+        waveforms,
+        sampling_rate=extractor.sampling_rate,
+        padding=True,
+        return_attention_mask=True,
+        return_tensors="pt",
+    )
     mask = inputs.pop("attention_mask", None)
     if mask is not None and getattr(extractor, "return_attention_mask", False):
         inputs["attention_mask"] = mask
     param = next(model.parameters())
-    inputs = {k: v.to(param.device, param.dtype if v.is_floating_point() else v.dtype)
-              for k, v in inputs.items()}
+    inputs = {
+        k: v.to(param.device, param.dtype if v.is_floating_point() else v.dtype)
+        for k, v in inputs.items()
+    }
     with torch.inference_mode():
         hidden = model(**inputs).last_hidden_state.float()
     n_in = torch.as_tensor([len(w) for w in waveforms])

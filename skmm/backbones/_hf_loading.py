@@ -4,7 +4,9 @@ from .._deps import import_optional
 
 
 def load_local_model(path, **kwargs):
-    """``transformers.AutoModel.from_pretrained(path, local_files_only=True, **kwargs)``
+    """Load a local Hugging Face model quietly.
+
+    ``transformers.AutoModel.from_pretrained(path, local_files_only=True, **kwargs)``
     without transformers' per-tensor "Loading weights" bar (skmm shows its own progress).
 
     Examples

@@ -65,6 +65,7 @@ def read_ctranslate2(path, prefix="encoder/"):
     """
     out = {}
     with open(path, "rb") as f:
+
         def read(size):
             data = f.read(size)
             if len(data) != size:
@@ -79,8 +80,10 @@ def read_ctranslate2(path, prefix="encoder/"):
 
         version = take("<I")
         if not 4 <= version <= 6:
-            raise ValueError(f"{path}: CTranslate2 binary version {version} is not supported "
-                             "(skmm reads versions 4 to 6).")
+            raise ValueError(
+                f"{path}: CTranslate2 binary version {version} is not supported "
+                "(skmm reads versions 4 to 6)."
+            )
         spec, _revision = string(), take("<I")
         for _ in range(take("<I")):
             name = string()
@@ -89,12 +92,12 @@ def read_ctranslate2(path, prefix="encoder/"):
             if not name.startswith(prefix):
                 f.seek(n_bytes, 1)
                 continue
-            out[name[len(prefix):]] = _decode(read(n_bytes), type_id, shape, name, path)
+            out[name[len(prefix) :]] = _decode(read(n_bytes), type_id, shape, name, path)
         aliases = {string(): string() for _ in range(take("<I"))}
     logger.debug("skmm: read %d %s variables of a %s from %s", len(out), prefix, spec, path)
     for alias, target in aliases.items():
         if alias.startswith(prefix) and target.startswith(prefix):
-            out[alias[len(prefix):]] = out[target[len(prefix):]]
+            out[alias[len(prefix) :]] = out[target[len(prefix) :]]
     for name in [n for n in out if n.endswith("/weight_scale")]:
         weight = name[: -len("_scale")]
         out[weight] = out[weight].astype(np.float32) / out.pop(name).reshape(-1, 1)
@@ -123,10 +126,13 @@ def whisper_encoder_config(tensors):
     transformers = import_optional("transformers", "the Whisper encoder")
     d_model, n_mels, _ = tensors["conv1/weight"].shape
     return transformers.WhisperConfig(
-        d_model=int(d_model), num_mel_bins=int(n_mels), encoder_layers=_n_layers(tensors),
+        d_model=int(d_model),
+        num_mel_bins=int(n_mels),
+        encoder_layers=_n_layers(tensors),
         encoder_attention_heads=int(tensors["num_heads"].item()),
         encoder_ffn_dim=int(tensors["layer_0/ffn/linear_0/weight"].shape[0]),
-        max_source_positions=int(tensors["position_encodings/encodings"].shape[0]))
+        max_source_positions=int(tensors["position_encodings/encodings"].shape[0]),
+    )
 
 
 def whisper_state_dict(tensors):
@@ -135,20 +141,26 @@ def whisper_state_dict(tensors):
     The fused ``q, k, v`` projection is split in three; CTranslate2 stores zeros for the
     key bias that Whisper does not have.
     """
-    state = {"embed_positions.weight": tensors["position_encodings/encodings"],
-             "layer_norm.weight": tensors["layer_norm/gamma"],
-             "layer_norm.bias": tensors["layer_norm/beta"]}
+    state = {
+        "embed_positions.weight": tensors["position_encodings/encodings"],
+        "layer_norm.weight": tensors["layer_norm/gamma"],
+        "layer_norm.bias": tensors["layer_norm/beta"],
+    }
     for name in ("conv1", "conv2"):
         state[f"{name}.weight"] = tensors[f"{name}/weight"]
         state[f"{name}.bias"] = tensors[f"{name}/bias"]
-    renames = {"self_attention/layer_norm/gamma": "self_attn_layer_norm.weight",
-               "self_attention/layer_norm/beta": "self_attn_layer_norm.bias",
-               "self_attention/linear_1/weight": "self_attn.out_proj.weight",
-               "self_attention/linear_1/bias": "self_attn.out_proj.bias",
-               "ffn/linear_0/weight": "fc1.weight", "ffn/linear_0/bias": "fc1.bias",
-               "ffn/linear_1/weight": "fc2.weight", "ffn/linear_1/bias": "fc2.bias",
-               "ffn/layer_norm/gamma": "final_layer_norm.weight",
-               "ffn/layer_norm/beta": "final_layer_norm.bias"}
+    renames = {
+        "self_attention/layer_norm/gamma": "self_attn_layer_norm.weight",
+        "self_attention/layer_norm/beta": "self_attn_layer_norm.bias",
+        "self_attention/linear_1/weight": "self_attn.out_proj.weight",
+        "self_attention/linear_1/bias": "self_attn.out_proj.bias",
+        "ffn/linear_0/weight": "fc1.weight",
+        "ffn/linear_0/bias": "fc1.bias",
+        "ffn/linear_1/weight": "fc2.weight",
+        "ffn/linear_1/bias": "fc2.bias",
+        "ffn/layer_norm/gamma": "final_layer_norm.weight",
+        "ffn/layer_norm/beta": "final_layer_norm.bias",
+    }
     n_layers = _n_layers(tensors)
     for i in range(n_layers):
         src, dst = f"layer_{i}/", f"layers.{i}."
@@ -157,9 +169,15 @@ def whisper_state_dict(tensors):
         qb, kb, vb = np.split(tensors[f"{src}self_attention/linear_0/bias"], 3)
         if np.any(kb != 0):
             raise ValueError("the CTranslate2 key projection has a bias: not a Whisper encoder.")
-        state.update({f"{dst}self_attn.q_proj.weight": q, f"{dst}self_attn.q_proj.bias": qb,
-                      f"{dst}self_attn.k_proj.weight": k, f"{dst}self_attn.v_proj.weight": v,
-                      f"{dst}self_attn.v_proj.bias": vb})
+        state.update(
+            {
+                f"{dst}self_attn.q_proj.weight": q,
+                f"{dst}self_attn.q_proj.bias": qb,
+                f"{dst}self_attn.k_proj.weight": k,
+                f"{dst}self_attn.v_proj.weight": v,
+                f"{dst}self_attn.v_proj.bias": vb,
+            }
+        )
     return {k: np.array(v, dtype=np.float32) for k, v in state.items()}  # writable copies
 
 
@@ -186,7 +204,9 @@ def load_whisper_encoder(device="cpu", dtype=None, path=None):
     (384, 4)
     """
     torch = import_optional("torch", "the Whisper encoder")
-    modeling = import_optional("transformers.models.whisper.modeling_whisper", "the Whisper encoder")
+    modeling = import_optional(
+        "transformers.models.whisper.modeling_whisper", "the Whisper encoder"
+    )
     tensors = read_ctranslate2(path if path is not None else default_whisper_path())
     encoder = modeling.WhisperEncoder(whisper_encoder_config(tensors))
     state = {k: torch.from_numpy(v) for k, v in whisper_state_dict(tensors).items()}
@@ -258,7 +278,7 @@ def whisper_embed(encoder, waveforms):
     pieces, owners = [], []
     for i, w in enumerate(waveforms):
         for start in range(0, max(len(w), 1), WINDOW_SAMPLES):
-            pieces.append(w[start:start + WINDOW_SAMPLES])
+            pieces.append(w[start : start + WINDOW_SAMPLES])
             owners.append(i)
     param = next(encoder.parameters())
     features, n_frames = whisper_log_mel(pieces, device=param.device)

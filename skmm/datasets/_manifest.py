@@ -32,7 +32,7 @@ def _is_missing(value):
 
 
 def load_manifest(path, *, path_columns=None, check_files="raise", base_dir=None):
-    """Read a manifest table that lists a multimodal dataset, one sample per row.
+    r"""Read a manifest table that lists a multimodal dataset, one sample per row.
 
     The table has any subset of the columns ``text`` (the text itself),
     ``image``, ``audio``, ``video`` (file paths), ``label`` and ``group``, plus

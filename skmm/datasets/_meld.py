@@ -54,7 +54,7 @@ def _fix_text(text):
 
 
 def load_meld(path, split="train", *, group="dialogue", video_dir=None):
-    """Load one MELD split (text, emotion, sentiment, speaker, clip path) into a DataFrame.
+    r"""Load one MELD split (text, emotion, sentiment, speaker, clip path) into a DataFrame.
 
     Reads ``{split}_sent_emo.csv`` (columns ``Sr No., Utterance, Speaker, Emotion,
     Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, StartTime, EndTime``)

@@ -30,13 +30,19 @@ def make_demo_data(directory, config=FULL, random_state=0):
     """
     directory = Path(directory)
     frame = make_multimodal_emotion(
-        n_samples=config.n_samples, n_classes=config.n_classes, imbalance=config.imbalance,
-        missing_rate=config.missing_rate, directory=directory, random_state=random_state,
+        n_samples=config.n_samples,
+        n_classes=config.n_classes,
+        imbalance=config.imbalance,
+        missing_rate=config.missing_rate,
+        directory=directory,
+        random_state=random_state,
     )
     manifest = frame.copy()
     for column in ("image", "audio"):
-        manifest[column] = [None if p is None else Path(p).relative_to(directory.resolve()).as_posix()
-                            for p in frame[column]]
+        manifest[column] = [
+            None if p is None else Path(p).relative_to(directory.resolve()).as_posix()
+            for p in frame[column]
+        ]
     manifest.to_csv(directory / "manifest.csv", index=False)
     return frame
 
@@ -70,16 +76,23 @@ def demo_pipeline(head, modalities=MODALITIES, cache_dir=None, random_state=0):
     over_sampling = import_optional("imblearn.over_sampling", "rebalancing in the demo")
     encoders = demo_encoders(cache_dir)
     return make_fusion_pipeline(
-        **{m: m for m in modalities}, encoders={m: encoders[m] for m in modalities},
-        head=head, sampler=over_sampling.RandomOverSampler(random_state=random_state),
+        **{m: m for m in modalities},
+        encoders={m: encoders[m] for m in modalities},
+        head=head,
+        sampler=over_sampling.RandomOverSampler(random_state=random_state),
     )
 
 
 def attention_head(config, random_state):
     from ..heads import FusionClassifier
 
-    return FusionClassifier(head="attention", hidden_size=64, max_epochs=config.max_epochs,
-                            early_stopping=5, random_state=random_state)
+    return FusionClassifier(
+        head="attention",
+        hidden_size=64,
+        max_epochs=config.max_epochs,
+        early_stopping=5,
+        random_state=random_state,
+    )
 
 
 def search_space():
@@ -98,10 +111,16 @@ def start_study(optuna, head, random_state):
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line
     try:
         study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=random_state),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=5))
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=random_state),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=5),
+        )
     finally:
         optuna.logging.set_verbosity(verbosity)
-    study.enqueue_trial({f"head__{k}": getattr(head, k)
-                         for k in ("hidden_size", "lr", "dropout", "modality_dropout")})
+    study.enqueue_trial(
+        {
+            f"head__{k}": getattr(head, k)
+            for k in ("hidden_size", "lr", "dropout", "modality_dropout")
+        }
+    )
     return study

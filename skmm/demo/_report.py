@@ -23,29 +23,54 @@ _SHOWN = ("accuracy", "macro_f1", "uar", "roc_auc_ovr")
 
 
 def _fold_table(results):
-    rows = [{"fold": str(k), **{m: float(results[f"test_{m}"][k]) for m in METRICS}}
-            for k in range(len(results["test_uar"]))]
+    rows = [
+        {"fold": str(k), **{m: float(results[f"test_{m}"][k]) for m in METRICS}}
+        for k in range(len(results["test_uar"]))
+    ]
     table = pd.DataFrame(rows)
     numbers = table[list(METRICS)]
-    summary = pd.DataFrame([{"fold": "mean", **numbers.mean().to_dict()},
-                            {"fold": "std", **numbers.std(ddof=0).to_dict()}])
+    summary = pd.DataFrame(
+        [
+            {"fold": "mean", **numbers.mean().to_dict()},
+            {"fold": "std", **numbers.std(ddof=0).to_dict()},
+        ]
+    )
     return pd.concat([table, summary], ignore_index=True)
 
 
 def _ablation_table(oof, comparison):
     per_fold = oof.ablation.drop(columns="fold")
-    rows = [{"condition": c, "trained on": "all modalities", "uar": per_fold[c].mean(),
-             "uar_std": per_fold[c].std(ddof=0)} for c in per_fold.columns]
+    rows = [
+        {
+            "condition": c,
+            "trained on": "all modalities",
+            "uar": per_fold[c].mean(),
+            "uar_std": per_fold[c].std(ddof=0),
+        }
+        for c in per_fold.columns
+    ]
     for row in comparison[comparison["kind"] == "single modality"].itertuples():
-        rows.append({"condition": row.model.split(",")[0], "trained on": "that modality only",
-                     "uar": row.uar, "uar_std": row.uar_std})
+        rows.append(
+            {
+                "condition": row.model.split(",")[0],
+                "trained on": "that modality only",
+                "uar": row.uar,
+                "uar_std": row.uar_std,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _trials_table(search):
     results = search.cv_results_
-    table = pd.DataFrame({"trial": results["trial_number"], "state": results["state"],
-                          "uar": results["mean_test_uar"], "uar_std": results["std_test_uar"]})
+    table = pd.DataFrame(
+        {
+            "trial": results["trial_number"],
+            "state": results["state"],
+            "uar": results["mean_test_uar"],
+            "uar_std": results["std_test_uar"],
+        }
+    )
     params = pd.DataFrame(list(results["params"]))
     params.columns = [c.replace("head__", "") for c in params.columns]
     return pd.concat([table, params], axis=1)
@@ -77,103 +102,212 @@ def _data_text(frame, config, random_state):
     )
 
 
-def write_demo_report(directory, *, frame, config, random_state, encoded, search, fusion, oof,
-                      comparison, cache, timings, model):
+def write_demo_report(
+    directory,
+    *,
+    frame,
+    config,
+    random_state,
+    encoded,
+    search,
+    fusion,
+    oof,
+    comparison,
+    cache,
+    timings,
+    model,
+):
     """Write the demo's report folder; returns the path of its ``index.md``."""
     n_splits = len(fusion["test_uar"])
-    report = Report(directory, title="skmm demo: multimodal emotion recognition", intro=(
-        "A multimodal pipeline (TextEncoder + ImageEncoder on face crops + MelEncoder, "
-        "fused by a ModalityUnion, rebalanced by imbalanced-learn's RandomOverSampler and "
-        "classified by a skorch attention head) tuned with Optuna and evaluated with "
-        f"{n_splits}-fold speaker-grouped cross-validation (GroupKFold on `group`: no speaker "
-        "is in both the training and the test part of a fold).\n\n" + _data_text(
-            frame, config, random_state)))
+    report = Report(
+        directory,
+        title="skmm demo: multimodal emotion recognition",
+        intro=(
+            "A multimodal pipeline (TextEncoder + ImageEncoder on face crops + MelEncoder, "
+            "fused by a ModalityUnion, rebalanced by imbalanced-learn's RandomOverSampler and "
+            "classified by a skorch attention head) tuned with Optuna and evaluated with "
+            f"{n_splits}-fold speaker-grouped cross-validation (GroupKFold on `group`: no speaker "
+            "is in both the training and the test part of a fold).\n\n"
+            + _data_text(frame, config, random_state)
+        ),
+    )
 
     folds = _fold_table(fusion)
-    report.add_table("metrics", folds, "Metrics of the tuned fusion model", text=(
-        "Per test fold, then mean and standard deviation. UAR (unweighted average recall) "
-        "and macro-F1 weigh every class equally, so the small classes count."))
+    report.add_table(
+        "metrics",
+        folds,
+        "Metrics of the tuned fusion model",
+        text=(
+            "Per test fold, then mean and standard deviation. UAR (unweighted average recall) "
+            "and macro-F1 weigh every class equally, so the small classes count."
+        ),
+    )
 
     y = frame["label"].to_numpy()
     pooled = classification_metrics(y, oof.y_pred, oof.proba, classes=oof.classes)
-    report.add_table("per_class", per_class_table(y, oof.y_pred), "Per class (out-of-fold)",
-                     text=f"Pooled over the test folds: UAR {pooled['uar']:.3f}, macro-F1 "
-                          f"{pooled['macro_f1']:.3f}.")
-    plot_confusion_matrix(y, oof.y_pred, report.path("confusion_matrix.png"),
-                          labels=list(oof.classes))
-    report.add_figure("confusion_matrix.png", "Confusion matrix",
-                      text="Out-of-fold predictions; each row is normalised by its class size.")
+    report.add_table(
+        "per_class",
+        per_class_table(y, oof.y_pred),
+        "Per class (out-of-fold)",
+        text=f"Pooled over the test folds: UAR {pooled['uar']:.3f}, macro-F1 "
+        f"{pooled['macro_f1']:.3f}.",
+    )
+    plot_confusion_matrix(
+        y, oof.y_pred, report.path("confusion_matrix.png"), labels=list(oof.classes)
+    )
+    report.add_figure(
+        "confusion_matrix.png",
+        "Confusion matrix",
+        text="Out-of-fold predictions; each row is normalised by its class size.",
+    )
 
     cols = ["model", "kind"] + [c for m in _SHOWN for c in (m, f"{m}_std")]
-    report.add_table("comparison", comparison[cols], "Comparison of models",
-                     markdown=mean_std_columns(comparison[cols]), text=(
-                         "Same folds for every model (mean ± std over folds). Early fusion "
-                         "joins the blocks before one classifier; late fusion stacks one "
-                         "classifier per modality. The tuned model was tuned on these folds, "
-                         "so its score is a little optimistic (nested cross-validation would "
-                         "remove that); the other models keep their default settings."))
-    plot_scores(comparison, report.path("comparison.png"), metric="uar", group="kind",
-                title="UAR by model (speaker-grouped CV)")
+    report.add_table(
+        "comparison",
+        comparison[cols],
+        "Comparison of models",
+        markdown=mean_std_columns(comparison[cols]),
+        text=(
+            "Same folds for every model (mean ± std over folds). Early fusion "
+            "joins the blocks before one classifier; late fusion stacks one "
+            "classifier per modality. The tuned model was tuned on these folds, "
+            "so its score is a little optimistic (nested cross-validation would "
+            "remove that); the other models keep their default settings."
+        ),
+    )
+    plot_scores(
+        comparison,
+        report.path("comparison.png"),
+        metric="uar",
+        group="kind",
+        title="UAR by model (speaker-grouped CV)",
+    )
     report.add_figure("comparison.png", "Comparison (UAR)")
 
     ablation = _ablation_table(oof, comparison)
-    report.add_table("ablation", ablation, "Per-modality ablation",
-                     markdown=mean_std_columns(ablation, metrics=("uar",)), text=(
-                         "*without m*: the tuned fusion model with modality *m* removed from "
-                         "every test row (the union marks it missing); *m only*: the same "
-                         "head trained on that modality alone."))
-    plot_scores(ablation, report.path("ablation.png"), metric="uar", label="condition",
-                group="trained on", title="Per-modality ablation (UAR)")
+    report.add_table(
+        "ablation",
+        ablation,
+        "Per-modality ablation",
+        markdown=mean_std_columns(ablation, metrics=("uar",)),
+        text=(
+            "*without m*: the tuned fusion model with modality *m* removed from "
+            "every test row (the union marks it missing); *m only*: the same "
+            "head trained on that modality alone."
+        ),
+    )
+    plot_scores(
+        ablation,
+        report.path("ablation.png"),
+        metric="uar",
+        label="condition",
+        group="trained on",
+        title="Per-modality ablation (UAR)",
+    )
     report.add_figure("ablation.png", "Ablation (UAR)")
 
     if oof.weights is not None:
         weights, by = _weights_by_group(oof.weights, frame)
-        report.add_table("modality_weights", modality_weight_table(weights, by=by, sort=False),
-                         "Attention weights per modality", text=(
-                             "Mean weight of each modality in the attention head's pooling on "
-                             "the test rows of each fold: per true class, then over the rows "
-                             "where one modality is missing."))
-        plot_modality_weights(weights, report.path("modality_weights.png"), by=by, sort=False,
-                              title="Attention head: mean modality weight")
+        report.add_table(
+            "modality_weights",
+            modality_weight_table(weights, by=by, sort=False),
+            "Attention weights per modality",
+            text=(
+                "Mean weight of each modality in the attention head's pooling on "
+                "the test rows of each fold: per true class, then over the rows "
+                "where one modality is missing."
+            ),
+        )
+        plot_modality_weights(
+            weights,
+            report.path("modality_weights.png"),
+            by=by,
+            sort=False,
+            title="Attention head: mean modality weight",
+        )
         report.add_figure("modality_weights.png", "Modality weights")
 
-    report.add_table("optuna_trials", _trials_table(search), "Optuna trials", text=(
-        f"{len(search.cv_results_['params'])} trials, {search.n_splits_}-fold grouped CV each "
-        f"(pruned trials stop after the first fold). Best UAR {search.best_score_:.3f}."))
+    report.add_table(
+        "optuna_trials",
+        _trials_table(search),
+        "Optuna trials",
+        text=(
+            f"{len(search.cv_results_['params'])} trials, {search.n_splits_}-fold grouped CV each "
+            f"(pruned trials stop after the first fold). Best UAR {search.best_score_:.3f}."
+        ),
+    )
     plots = plot_search(search, directory)
     report.add_figure("optuna_history.png", "Optuna history")
     if "importances" in plots:
         report.add_figure("optuna_importances.png", "Optuna parameter importances")
 
     joblib.dump(model, report.path("model.joblib"))
-    summary = pd.DataFrame([{"model": "fusion, attention head (tuned)",
-                             **{k: v for k, v in comparison.iloc[0].items() if k in METRICS
-                                or k.endswith("_std")}}])
-    write_model_card(
-        report.path("model_card.md"), model, title="Model card: skmm demo fusion model",
-        data=_data_text(frame, config, random_state),
-        metrics=mean_std_columns(summary).drop(columns=[c for c in summary if c.endswith("_std")],
-                                               errors="ignore"),
-        extra={"Training": (
-            f"Tuned with Optuna ({len(search.cv_results_['params'])} trials, best parameters "
-            f"`{search.best_params_}`), then refitted on all {len(frame)} samples. Classes "
-            "rebalanced by random over-sampling of the fused embeddings in each fit.")},
+    summary = pd.DataFrame(
+        [
+            {
+                "model": "fusion, attention head (tuned)",
+                **{
+                    k: v
+                    for k, v in comparison.iloc[0].items()
+                    if k in METRICS or k.endswith("_std")
+                },
+            }
+        ]
     )
-    report.add_link("model_card.md", "Model card",
-                    text="Encoders, weights and licences, data, metrics, intended use and limits.")
-    report.add_link("model.joblib", "Fitted model", text=(
-        "The tuned pipeline refitted on all the data. Try: `skmm predict "
-        f"{directory}/model.joblib {directory}/data/manifest.csv -o predictions.csv`."))
+    write_model_card(
+        report.path("model_card.md"),
+        model,
+        title="Model card: skmm demo fusion model",
+        data=_data_text(frame, config, random_state),
+        metrics=mean_std_columns(summary).drop(
+            columns=[c for c in summary if c.endswith("_std")], errors="ignore"
+        ),
+        extra={
+            "Training": (
+                f"Tuned with Optuna ({len(search.cv_results_['params'])} trials, best parameters "
+                f"`{search.best_params_}`), then refitted on all {len(frame)} samples. Classes "
+                "rebalanced by random over-sampling of the fused embeddings in each fit."
+            )
+        },
+    )
+    report.add_link(
+        "model_card.md",
+        "Model card",
+        text="Encoders, weights and licences, data, metrics, intended use and limits.",
+    )
+    report.add_link(
+        "model.joblib",
+        "Fitted model",
+        text=(
+            "The tuned pipeline refitted on all the data. Try: `skmm predict "
+            f"{directory}/model.joblib {directory}/data/manifest.csv -o predictions.csv`."
+        ),
+    )
 
     encoded_rows = sum(e["rows"] for e in encoded.values())
     times = pd.DataFrame([{"stage": k, "seconds": v} for k, v in timings.items()])
-    encoders = pd.DataFrame([{"modality": m, "rows": e["rows"], "features": e["features"],
-                              "seconds": e["seconds"], "encoder": type(e["encoder"]).__name__}
-                             for m, e in encoded.items()])
-    report.add_table("timings", times, "Where the time went", digits=1, text=(
-        f"Encoding: {encoded_rows} items encoded once. Every later stage (all trials, folds "
-        f"and models) took its embeddings from the cache: {cache['memory_hits']} memory hits, "
-        f"{cache['disk_hits']} disk hits, {cache['misses']} items encoded again.\n\n"
-        + markdown_table(encoders, digits=1)))
+    encoders = pd.DataFrame(
+        [
+            {
+                "modality": m,
+                "rows": e["rows"],
+                "features": e["features"],
+                "seconds": e["seconds"],
+                "encoder": type(e["encoder"]).__name__,
+            }
+            for m, e in encoded.items()
+        ]
+    )
+    report.add_table(
+        "timings",
+        times,
+        "Where the time went",
+        digits=1,
+        text=(
+            f"Encoding: {encoded_rows} items encoded once. Every later stage (all trials, folds "
+            f"and models) took its embeddings from the cache: {cache['memory_hits']} memory hits, "
+            f"{cache['disk_hits']} disk hits, {cache['misses']} items encoded again.\n\n"
+            + markdown_table(encoders, digits=1)
+        ),
+    )
     return report.write_index()
-

@@ -33,10 +33,23 @@ logger = logging.getLogger("skmm.demo")
 
 def _evaluate(pipeline, X, y, groups, cv, name):
     start = time.perf_counter()
-    results = cross_validate(pipeline, X, y, groups=groups, cv=cv, scoring=emotion_scoring(),
-                             return_estimator=True, return_indices=True)
-    logger.info("      %-34s UAR %.3f ± %.3f  (%.1f s)", name, results["test_uar"].mean(),
-                results["test_uar"].std(), time.perf_counter() - start)
+    results = cross_validate(
+        pipeline,
+        X,
+        y,
+        groups=groups,
+        cv=cv,
+        scoring=emotion_scoring(),
+        return_estimator=True,
+        return_indices=True,
+    )
+    logger.info(
+        "      %-34s UAR %.3f ± %.3f  (%.1f s)",
+        name,
+        results["test_uar"].mean(),
+        results["test_uar"].std(),
+        time.perf_counter() - start,
+    )
     return results
 
 
@@ -59,12 +72,24 @@ def _out_of_fold(results, X, y):
             row[f"without {m}"] = unweighted_average_recall(y[test], model.predict(without))
         ablation.append(row)
     weights = pd.concat(weights).sort_index() if weights else None
-    return Bunch(y_pred=y_pred, proba=proba, classes=classes, weights=weights,
-                 ablation=pd.DataFrame(ablation))
+    return Bunch(
+        y_pred=y_pred,
+        proba=proba,
+        classes=classes,
+        weights=weights,
+        ablation=pd.DataFrame(ablation),
+    )
 
 
-def run_demo(output_dir="skmm-report", *, quick=False, config=None, random_state=0,
-             cache_dir=None, n_threads=1):
+def run_demo(
+    output_dir="skmm-report",
+    *,
+    quick=False,
+    config=None,
+    random_state=0,
+    cache_dir=None,
+    n_threads=1,
+):
     """Run the demo workflow and write its report folder.
 
     Parameters
@@ -109,8 +134,11 @@ def run_demo(output_dir="skmm-report", *, quick=False, config=None, random_state
         # models see the modality columns only, so the saved model predicts any manifest
         X, y, groups = frame[list(MODALITIES)], frame["label"].to_numpy(), frame["group"].to_numpy()
         counts = frame["label"].value_counts()
-        logger.info("      classes: %s; %d speakers", ", ".join(f"{k} {v}" for k, v in counts.items()),
-                    frame["group"].nunique())
+        logger.info(
+            "      classes: %s; %d speakers",
+            ", ".join(f"{k} {v}" for k, v in counts.items()),
+            frame["group"].nunique(),
+        )
 
     with stage("encode", "Encoding each modality once (the cache serves every later stage)"):
         encoded = {}
@@ -118,10 +146,19 @@ def run_demo(output_dir="skmm-report", *, quick=False, config=None, random_state
             present = frame[m].dropna()
             start = time.perf_counter()
             encoder.fit(present).transform(present)
-            encoded[m] = {"rows": len(present), "features": encoder.n_features_out_,
-                          "seconds": time.perf_counter() - start, "encoder": encoder}
-            logger.info("      %-5s %d rows -> %d features in %.1f s", m, len(present),
-                        encoder.n_features_out_, encoded[m]["seconds"])
+            encoded[m] = {
+                "rows": len(present),
+                "features": encoder.n_features_out_,
+                "seconds": time.perf_counter() - start,
+                "encoder": encoder,
+            }
+            logger.info(
+                "      %-5s %d rows -> %d features in %.1f s",
+                m,
+                len(present),
+                encoder.n_features_out_,
+                encoded[m]["seconds"],
+            )
         cache_stats(reset=True)
 
     with torch_threads(n_threads):
@@ -129,9 +166,13 @@ def run_demo(output_dir="skmm-report", *, quick=False, config=None, random_state
             head = attention_head(config, random_state)
             pipeline = demo_pipeline(head, cache_dir=cache_dir, random_state=random_state)
             search = OptunaSearchCV(
-                pipeline, search_space(), n_trials=config.n_trials,
-                cv=GroupKFold(config.n_splits), scoring=emotion_scoring(proba=False),
-                refit="uar", study=start_study(optuna, head, random_state),
+                pipeline,
+                search_space(),
+                n_trials=config.n_trials,
+                cv=GroupKFold(config.n_splits),
+                scoring=emotion_scoring(proba=False),
+                refit="uar",
+                study=start_study(optuna, head, random_state),
             ).fit(X, y, groups=groups)
             logger.info("      best UAR %.3f with %s", search.best_score_, search.best_params_)
 
@@ -144,29 +185,73 @@ def run_demo(output_dir="skmm-report", *, quick=False, config=None, random_state
         with stage("compare", "Comparing with single modalities, early and late fusion"):
             head = tuned.named_steps["head"]
             models = {"fusion, attention head (tuned)": ("multimodal", fusion)}
-            models["early fusion, logistic regression"] = ("multimodal", _evaluate(
-                demo_pipeline(LogisticRegression(max_iter=1000), cache_dir=cache_dir,
-                              random_state=random_state),
-                X, y, groups, cv, "early fusion, logistic regression"))
-            late = LateFusionClassifier([(m, LogisticRegression(max_iter=1000)) for m in MODALITIES],
-                                        cv=3)
-            models["late fusion (LateFusionClassifier)"] = ("multimodal", _evaluate(
-                demo_pipeline(late, cache_dir=cache_dir, random_state=random_state),
-                X, y, groups, cv, "late fusion (LateFusionClassifier)"))
+            models["early fusion, logistic regression"] = (
+                "multimodal",
+                _evaluate(
+                    demo_pipeline(
+                        LogisticRegression(max_iter=1000),
+                        cache_dir=cache_dir,
+                        random_state=random_state,
+                    ),
+                    X,
+                    y,
+                    groups,
+                    cv,
+                    "early fusion, logistic regression",
+                ),
+            )
+            late = LateFusionClassifier(
+                [(m, LogisticRegression(max_iter=1000)) for m in MODALITIES], cv=3
+            )
+            models["late fusion (LateFusionClassifier)"] = (
+                "multimodal",
+                _evaluate(
+                    demo_pipeline(late, cache_dir=cache_dir, random_state=random_state),
+                    X,
+                    y,
+                    groups,
+                    cv,
+                    "late fusion (LateFusionClassifier)",
+                ),
+            )
             for m in MODALITIES:
                 name = f"{m} only, attention head"
-                models[name] = ("single modality", _evaluate(
-                    demo_pipeline(clone(head), (m,), cache_dir, random_state),
-                    X, y, groups, cv, name))
+                models[name] = (
+                    "single modality",
+                    _evaluate(
+                        demo_pipeline(clone(head), (m,), cache_dir, random_state),
+                        X,
+                        y,
+                        groups,
+                        cv,
+                        name,
+                    ),
+                )
     cache = cache_stats()
     timings = dict(stage.times, total=time.perf_counter() - started)
-    comparison = pd.DataFrame([{"model": name, "kind": kind, **summarize_cv(res)}
-                               for name, (kind, res) in models.items()])
+    comparison = pd.DataFrame(
+        [{"model": name, "kind": kind, **summarize_cv(res)} for name, (kind, res) in models.items()]
+    )
     index = write_demo_report(
-        directory, frame=frame, config=config, random_state=random_state, encoded=encoded,
-        search=search, fusion=fusion, oof=oof, comparison=comparison, cache=cache,
-        timings=timings, model=search.best_estimator_,
+        directory,
+        frame=frame,
+        config=config,
+        random_state=random_state,
+        encoded=encoded,
+        search=search,
+        fusion=fusion,
+        oof=oof,
+        comparison=comparison,
+        cache=cache,
+        timings=timings,
+        model=search.best_estimator_,
     )
     logger.info("Report written to %s (%.0f s in all)", index, timings["total"])
-    return Bunch(index=index, directory=directory, metrics=summarize_cv(fusion),
-                 comparison=comparison, timings=timings, model=search.best_estimator_)
+    return Bunch(
+        index=index,
+        directory=directory,
+        metrics=summarize_cv(fusion),
+        comparison=comparison,
+        timings=timings,
+        model=search.best_estimator_,
+    )

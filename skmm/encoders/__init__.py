@@ -6,4 +6,11 @@ from ._image import ImageEncoder
 from ._registry import loaded_models, release_models
 from ._text import TextEncoder
 
-__all__ = ["BaseEncoder", "ImageEncoder", "MelEncoder", "TextEncoder", "loaded_models", "release_models"]
+__all__ = [
+    "BaseEncoder",
+    "ImageEncoder",
+    "MelEncoder",
+    "TextEncoder",
+    "loaded_models",
+    "release_models",
+]

@@ -125,10 +125,28 @@ class MelEncoder(BaseEncoder):
     _threaded_prepare = True
     _inputs_are_paths = True
 
-    def __init__(self, backbone="stats", *, sr=16000, n_mels=64, n_fft=400, hop_length=160,
-                 fmin=0.0, fmax=None, max_duration=None, sample_rate=None, batch_size=32,
-                 device="auto", dtype="auto", cache=True, cache_dir=None, on_error="raise",
-                 progress="auto", prefix="audio_", n_threads=None):
+    def __init__(
+        self,
+        backbone="stats",
+        *,
+        sr=16000,
+        n_mels=64,
+        n_fft=400,
+        hop_length=160,
+        fmin=0.0,
+        fmax=None,
+        max_duration=None,
+        sample_rate=None,
+        batch_size=32,
+        device="auto",
+        dtype="auto",
+        cache=True,
+        cache_dir=None,
+        on_error="raise",
+        progress="auto",
+        prefix="audio_",
+        n_threads=None,
+    ):
         self.backbone = backbone
         self.sr = sr
         self.n_mels = n_mels
@@ -164,8 +182,10 @@ class MelEncoder(BaseEncoder):
         nyquist = self.sr / 2
         fmax = nyquist if self.fmax is None else self.fmax
         if not (isinstance(self.fmin, (int, float)) and 0 <= self.fmin < fmax <= nyquist):
-            raise ValueError(f"fmin={self.fmin!r}, fmax={self.fmax!r}; use 0 <= fmin < fmax <= "
-                             f"sr / 2 = {nyquist:g} (fmax=None is sr / 2).")
+            raise ValueError(
+                f"fmin={self.fmin!r}, fmax={self.fmax!r}; use 0 <= fmin < fmax <= "
+                f"sr / 2 = {nyquist:g} (fmax=None is sr / 2)."
+            )
         for name in ("max_duration", "sample_rate"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and value > 0):
@@ -182,9 +202,11 @@ class MelEncoder(BaseEncoder):
             return f"whisper-tiny.en:{path.resolve()}@{fingerprint(path)}"
         path = Path(self.backbone).expanduser()
         if not path.is_dir():
-            raise ValueError(f"backbone={self.backbone!r} is neither 'stats', 'whisper-tiny' nor a "
-                             "folder holding a saved Hugging Face audio model and its feature "
-                             "extractor.")
+            raise ValueError(
+                f"backbone={self.backbone!r} is neither 'stats', 'whisper-tiny' nor a "
+                "folder holding a saved Hugging Face audio model and its feature "
+                "extractor."
+            )
         return f"{path.resolve()}@{fingerprint(path)}"
 
     def _model_path(self):
@@ -215,7 +237,8 @@ class MelEncoder(BaseEncoder):
             else:
                 transformers = import_optional("transformers", "MelEncoder with a HF model")
                 extractor = transformers.AutoFeatureExtractor.from_pretrained(
-                    self._model_path(), local_files_only=True)
+                    self._model_path(), local_files_only=True
+                )
                 self.sr_ = int(extractor.sampling_rate)
         return self
 
@@ -232,9 +255,14 @@ class MelEncoder(BaseEncoder):
     def _output_params(self):
         params = {"max_duration": self.max_duration}
         if self._kind() == "stats":
-            params.update(sr=self.sr, n_mels=self.n_mels, n_fft=self.n_fft,
-                          hop_length=self.hop_length, fmin=float(self.fmin),
-                          fmax=None if self.fmax is None else float(self.fmax))
+            params.update(
+                sr=self.sr,
+                n_mels=self.n_mels,
+                n_fft=self.n_fft,
+                hop_length=self.hop_length,
+                fmin=float(self.fmin),
+                fmax=None if self.fmax is None else float(self.fmax),
+            )
         return params
 
     def _load_model(self, device, dtype):
@@ -254,8 +282,10 @@ class MelEncoder(BaseEncoder):
     def _array_rows(self, X):
         if X.ndim in (2, 3):
             return list(X)  # a stack of clips: (n_clips, n_samples[, n_channels])
-        raise ValueError(f"MelEncoder got an array of shape {X.shape}; pass a list of clips or "
-                         "a 2-D stack (n_clips, n_samples).")
+        raise ValueError(
+            f"MelEncoder got an array of shape {X.shape}; pass a list of clips or "
+            "a 2-D stack (n_clips, n_samples)."
+        )
 
     def _check_item(self, item):
         if isinstance(item, (str, os.PathLike, bytes, bytearray)):
@@ -267,14 +297,20 @@ class MelEncoder(BaseEncoder):
         elif isinstance(item, np.ndarray) and item.ndim >= 1:
             array, rate = item, self.sample_rate
         elif item is None or (isinstance(item, float) and math.isnan(item)):
-            raise InputError(f"the audio is missing ({item!r}); fill it, drop the row, or let "
-                             "ModalityUnion treat the modality as absent")
+            raise InputError(
+                f"the audio is missing ({item!r}); fill it, drop the row, or let "
+                "ModalityUnion treat the modality as absent"
+            )
         else:
-            raise InputError(f"expected an audio path, bytes or array, got {type(item).__name__} "
-                             f"{item!r:.40}; a single waveform must be wrapped in a list: [y]")
+            raise InputError(
+                f"expected an audio path, bytes or array, got {type(item).__name__} "
+                f"{item!r:.40}; a single waveform must be wrapped in a list: [y]"
+            )
         if rate is None:
-            raise InputError("an audio array needs its sampling rate: set MelEncoder("
-                             "sample_rate=...) or pass (array, rate) tuples")
+            raise InputError(
+                "an audio array needs its sampling rate: set MelEncoder("
+                "sample_rate=...) or pass (array, rate) tuples"
+            )
         return (np.asarray(array), rate)
 
     def _item_key(self, item):
@@ -296,9 +332,15 @@ class MelEncoder(BaseEncoder):
             from ..io._logmel import log_mel_spectrogram, pooled_statistics
 
             logmel, n_frames = log_mel_spectrogram(
-                batch, sr=self.sr_, n_fft=self.n_fft, hop_length=self.hop_length,
-                n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
-                device=self._runtime_device()[0])
+                batch,
+                sr=self.sr_,
+                n_fft=self.n_fft,
+                hop_length=self.hop_length,
+                n_mels=self.n_mels,
+                fmin=self.fmin,
+                fmax=self.fmax,
+                device=self._runtime_device()[0],
+            )
             vectors = pooled_statistics(logmel, n_frames)
         elif kind == "whisper":
             from ..backbones._whisper import whisper_embed

@@ -136,7 +136,9 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
         if not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1:
             raise ValueError(f"batch_size={self.batch_size!r}; use a positive integer.")
         if self.cache not in (True, False, "memory"):
-            raise ValueError(f"cache={self.cache!r}; use True (memory and disk), 'memory' or False.")
+            raise ValueError(
+                f"cache={self.cache!r}; use True (memory and disk), 'memory' or False."
+            )
         if self.progress not in (True, False, "auto"):
             raise ValueError(f"progress={self.progress!r}; use True, False or 'auto'.")
 
@@ -151,14 +153,20 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
 
     def _model(self):
         device, dtype = self._runtime_device()
-        return get_model((type(self).__name__, self.model_id_, device, dtype),
-                         lambda: self._load_model(device, dtype))
+        return get_model(
+            (type(self).__name__, self.model_id_, device, dtype),
+            lambda: self._load_model(device, dtype),
+        )
 
     def _cache(self):
         if self.cache is False:
             return None
-        description = {"encoder": type(self).__name__, "model": self.model_id_,
-                       "dtype": self._runtime_device()[1], **self._output_params()}
+        description = {
+            "encoder": type(self).__name__,
+            "model": self.model_id_,
+            "dtype": self._runtime_device()[1],
+            **self._output_params(),
+        }
         if self._row_facts:
             description["row_facts"] = list(self._row_facts)
         directory = None
@@ -169,14 +177,18 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
     # -- hooks with defaults ---------------------------------------------------------
     def _array_rows(self, X):
         """Rows of an ndarray that is not 1-D; subclasses accept e.g. stacks of images."""
-        raise ValueError(f"{type(self).__name__} expects a 1-D input (list, 1-D array, Series "
-                         f"or one-column DataFrame); got an array of shape {X.shape}.")
+        raise ValueError(
+            f"{type(self).__name__} expects a 1-D input (list, 1-D array, Series "
+            f"or one-column DataFrame); got an array of shape {X.shape}."
+        )
 
     def _item_key(self, item):
         """Hash of one checked item's content."""
         if isinstance(item, np.ndarray):
             arr = np.ascontiguousarray(item)
-            return content_hash(b"array", arr.dtype.str.encode(), str(arr.shape).encode(), arr.tobytes())
+            return content_hash(
+                b"array", arr.dtype.str.encode(), str(arr.shape).encode(), arr.tobytes()
+            )
         if isinstance(item, (bytes, bytearray)):
             return content_hash(b"bytes", bytes(item))
         if isinstance(item, os.PathLike) or (self._inputs_are_paths and isinstance(item, str)):
@@ -205,7 +217,8 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
         """Publish per-transform results as fitted attributes.
 
         ``notes`` holds counts (e.g. truncated texts); ``facts`` is None, or a float array
-        of shape (n_rows, len(_row_facts)) with NaN or 0 for rows that failed."""
+        of shape (n_rows, len(_row_facts)) with NaN or 0 for rows that failed.
+        """
 
     # -- the encoding loop -----------------------------------------------------------
     def _encode_rows(self, rows, index):
@@ -241,8 +254,13 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
                 self._raise(failures, index)
             fill = np.nan if self.on_error == "nan" else 0.0
             out[sorted(failures)] = fill
-            logger.warning("%s: %d of %d rows failed and were filled with %s; see failed_rows_.",
-                           type(self).__name__, len(failures), n_rows, fill)
+            logger.warning(
+                "%s: %d of %d rows failed and were filled with %s; see failed_rows_.",
+                type(self).__name__,
+                len(failures),
+                n_rows,
+                fill,
+            )
         facts = out[:, width:] if self._row_facts else None
         self._after_transform(notes, facts)
         return np.ascontiguousarray(out[:, :width]) if self._row_facts else out
@@ -250,7 +268,7 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
     def _encode_missing(self, todo, groups, firsts, out, failures, cache, notes, index):
         model = self._model()
         window = max(self._window_items, self.batch_size)
-        chunks = [todo[i:i + window] for i in range(0, len(todo), window)]
+        chunks = [todo[i : i + window] for i in range(0, len(todo), window)]
         bar = self._progress_bar(len(todo))
         state = {"batch_size": self.batch_size}
         try:
@@ -259,7 +277,9 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
                 for i, chunk in enumerate(chunks):
                     prepared = pending.result()
                     if i + 1 < len(chunks):  # decode the next chunk while the model runs
-                        pending = prefetch.submit(self._prepare, [firsts[k] for k in chunks[i + 1]], notes)
+                        pending = prefetch.submit(
+                            self._prepare, [firsts[k] for k in chunks[i + 1]], notes
+                        )
                     good = []
                     for key, prep in zip(chunk, prepared):
                         if isinstance(prep, InputError):
@@ -267,7 +287,9 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
                                 failures[row] = self._failure(row, firsts[key], prep, index)
                         else:
                             good.append((key, prep))
-                    self._run_batches(model, good, groups, firsts, out, failures, cache, state, bar, index)
+                    self._run_batches(
+                        model, good, groups, firsts, out, failures, cache, state, bar, index
+                    )
                     if failures and self.on_error == "raise":
                         pending.cancel()
                         return
@@ -281,7 +303,9 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
 
     def _raise(self, failures, index):
         first = failures[min(failures)]
-        where = f"row {first['row']}" + (f" (index {first['label']!r})" if first["label"] is not None else "")
+        where = f"row {first['row']}" + (
+            f" (index {first['label']!r})" if first["label"] is not None else ""
+        )
         if first["source"]:
             where += f", file {first['source']!r}"
         more = f" {len(failures) - 1} more row(s) failed too." if len(failures) > 1 else ""
@@ -289,7 +313,9 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
             f"{type(self).__name__} could not encode {where}: {first['error']}.{more} Rows encoded "
             "so far are cached and will not be encoded again. Pass on_error='nan' or 'zero' to fill "
             "failing rows and go on (they are listed in failed_rows_).",
-            row=first["row"], source=first["source"])
+            row=first["row"],
+            source=first["source"],
+        )
 
     def _progress_bar(self, total):
         from tqdm.auto import tqdm
@@ -298,8 +324,13 @@ class BaseEncoder(_BatchRunner, TransformerMixin, BaseEstimator):
             disable = None if total >= 256 else True  # None: shown on a terminal only
         else:
             disable = not self.progress
-        return tqdm(total=total, disable=disable, desc=f"{type(self).__name__}", unit=self._modality,
-                    leave=False)
+        return tqdm(
+            total=total,
+            disable=disable,
+            desc=f"{type(self).__name__}",
+            unit=self._modality,
+            leave=False,
+        )
 
 
 def _file_digest(path):

@@ -1,5 +1,8 @@
-"""From prepared items to vectors: length bucketing, CPU inference streams, GPU
-out-of-memory back-off, isolation of the rows that break a batch, per-row facts."""
+"""From prepared items to vectors.
+
+Length bucketing, CPU inference streams, GPU out-of-memory back-off, isolation of the
+rows that break a batch, per-row facts.
+"""
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -25,24 +28,33 @@ class _BatchRunner:
         good.sort(key=lambda kp: -self._size(_value(kp[1])))
         streams = self._cpu_streams()
         if streams > 1 and len(good) > state["batch_size"]:
-            self._run_streams(streams, model, good, groups, firsts, out, failures, cache, state, bar, index)
+            self._run_streams(
+                streams, model, good, groups, firsts, out, failures, cache, state, bar, index
+            )
         else:
-            self._run_sequential(model, good, groups, firsts, out, failures, cache, state, bar, index)
+            self._run_sequential(
+                model, good, groups, firsts, out, failures, cache, state, bar, index
+            )
 
     def _run_sequential(self, model, good, groups, firsts, out, failures, cache, state, bar, index):
         start = 0
         while start < len(good):
-            batch = good[start:start + state["batch_size"]]
+            batch = good[start : start + state["batch_size"]]
             try:
                 vectors = self._encode_prepared(model, [prep for _, prep in batch])
             except Exception as exc:
                 if is_out_of_memory(exc) and state["batch_size"] > 1:
                     free_accelerator_memory()
                     state["batch_size"] = max(1, state["batch_size"] // 2)
-                    logger.warning("%s: out of memory; batch size halved to %d.",
-                                   type(self).__name__, state["batch_size"])
+                    logger.warning(
+                        "%s: out of memory; batch size halved to %d.",
+                        type(self).__name__,
+                        state["batch_size"],
+                    )
                     continue
-                vectors = self._encode_one_by_one(model, batch, exc, groups, firsts, failures, index)
+                vectors = self._encode_one_by_one(
+                    model, batch, exc, groups, firsts, failures, index
+                )
             self._store(batch, vectors, groups, out, cache, bar)
             start += len(batch)
 
@@ -59,11 +71,13 @@ class _BatchRunner:
 
         return max(1, torch.get_num_threads())
 
-    def _run_streams(self, streams, model, good, groups, firsts, out, failures, cache, state, bar, index):
+    def _run_streams(
+        self, streams, model, good, groups, firsts, out, failures, cache, state, bar, index
+    ):
         import torch
 
         size = state["batch_size"]
-        batches = [good[i:i + size] for i in range(0, len(good), size)]
+        batches = [good[i : i + size] for i in range(0, len(good), size)]
 
         def run(batch):
             try:
@@ -73,16 +87,19 @@ class _BatchRunner:
 
         previous = torch.get_num_threads()
         try:  # the thread count is per thread for OpenMP: each stream sets its own to one
-            with ThreadPoolExecutor(max_workers=streams, initializer=torch.set_num_threads,
-                                    initargs=(1,)) as pool:
+            with ThreadPoolExecutor(
+                max_workers=streams, initializer=torch.set_num_threads, initargs=(1,)
+            ) as pool:
                 for batch, vectors in zip(batches, pool.map(run, batches)):
                     if is_out_of_memory(vectors):  # let the sequential path halve the batch
-                        self._run_sequential(model, batch, groups, firsts, out, failures, cache,
-                                             state, bar, index)
+                        self._run_sequential(
+                            model, batch, groups, firsts, out, failures, cache, state, bar, index
+                        )
                         continue
                     if isinstance(vectors, Exception):
-                        vectors = self._encode_one_by_one(model, batch, vectors, groups, firsts,
-                                                          failures, index)
+                        vectors = self._encode_one_by_one(
+                            model, batch, vectors, groups, firsts, failures, index
+                        )
                     self._store(batch, vectors, groups, out, cache, bar)
         finally:
             torch.set_num_threads(previous)
@@ -109,8 +126,9 @@ class _BatchRunner:
         if len(batch) == 1:
             results = [exc]
         else:
-            results = [_capture(lambda p: self._encode_prepared(model, [p])[0], prep)
-                       for _, prep in batch]
+            results = [
+                _capture(lambda p: self._encode_prepared(model, [p])[0], prep) for _, prep in batch
+            ]
             if len(batch) >= 4 and all(isinstance(r, Exception) for r in results):
                 raise exc  # every row fails alone too: a bug or a setup error, not bad rows
         vectors = []
@@ -155,5 +173,3 @@ def _capture(fn, item):
         raise
     except Exception as exc:  # a reader's unexpected error still names its row
         return InputError(f"{type(exc).__name__}: {exc}")
-
-

@@ -1,5 +1,7 @@
-"""ImageEncoder: images to embeddings with EfficientNet-Lite0, a face-expression model or any
-Hugging Face vision model."""
+"""ImageEncoder: images to embeddings.
+
+With EfficientNet-Lite0, a face-expression model or any Hugging Face vision model.
+"""
 
 import logging
 import math

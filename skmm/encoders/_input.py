@@ -33,12 +33,16 @@ def to_rows(X, owner, array_rows):
     """
     index = None
     if isinstance(X, (str, bytes)):
-        raise ValueError(f"{owner} expects a collection of inputs (list, 1-D array, Series or "
-                         f"one-column DataFrame), got a single {type(X).__name__}. Wrap it in a list: [x].")
+        raise ValueError(
+            f"{owner} expects a collection of inputs (list, 1-D array, Series or "
+            f"one-column DataFrame), got a single {type(X).__name__}. Wrap it in a list: [x]."
+        )
     if hasattr(X, "iloc") and hasattr(X, "columns"):  # DataFrame
         if X.shape[1] != 1:
-            raise ValueError(f"{owner} expects one column, got a DataFrame with {X.shape[1]} columns "
-                             f"{list(X.columns)[:5]}. Select the column, e.g. with a ColumnTransformer.")
+            raise ValueError(
+                f"{owner} expects one column, got a DataFrame with {X.shape[1]} columns "
+                f"{list(X.columns)[:5]}. Select the column, e.g. with a ColumnTransformer."
+            )
         index = X.index
         rows = X.iloc[:, 0].tolist()
     elif hasattr(X, "iloc"):  # Series
@@ -52,8 +56,10 @@ def to_rows(X, owner, array_rows):
         else:
             rows = list(array_rows(X))
     elif isinstance(X, dict) or not hasattr(X, "__iter__"):
-        raise ValueError(f"{owner} expects a list, 1-D array, Series or one-column DataFrame; "
-                         f"got {type(X).__name__}.")
+        raise ValueError(
+            f"{owner} expects a list, 1-D array, Series or one-column DataFrame; "
+            f"got {type(X).__name__}."
+        )
     else:
         rows = list(X)
     if len(rows) == 0:

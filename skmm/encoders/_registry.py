@@ -21,8 +21,19 @@ _FINGERPRINTS = {}
 
 # Files whose content defines what a model computes; other files (READMEs, licences)
 # do not change the output and are left out of the fingerprint.
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".hdf5", ".onnx", ".npz",
-                    ".json", ".txt", ".model")
+_WEIGHT_SUFFIXES = (
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".h5",
+    ".hdf5",
+    ".onnx",
+    ".npz",
+    ".json",
+    ".txt",
+    ".model",
+)
 
 
 def get_model(key, loader):
@@ -94,8 +105,11 @@ def fingerprint(path):
     16
     """
     path = Path(path)
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    )
     stamp = tuple((str(p), (st := p.stat()).st_size, st.st_mtime_ns) for p in files)
     cached = _FINGERPRINTS.get(stamp)
     if cached is not None:

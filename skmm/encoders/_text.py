@@ -46,7 +46,8 @@ def resolve_text_model(model, local_files_only=True):
         raise ValueError(
             f"text model {model!r} is neither a local folder nor in the local Hugging Face cache. "
             "Pass the path of a saved model (save_pretrained), the default 'all-MiniLM-L6-v2', "
-            "or local_files_only=False to allow a download.") from exc
+            "or local_files_only=False to allow a download."
+        ) from exc
 
 
 class TextEncoder(BaseEncoder):
@@ -123,9 +124,23 @@ class TextEncoder(BaseEncoder):
     _modality = "text"
     _window_items = 4096
 
-    def __init__(self, model="all-MiniLM-L6-v2", *, pooling="mean", max_length=256, normalize=True,
-                 batch_size=32, device="auto", dtype="auto", cache=True, cache_dir=None,
-                 on_error="raise", progress="auto", prefix="text_", local_files_only=True):
+    def __init__(
+        self,
+        model="all-MiniLM-L6-v2",
+        *,
+        pooling="mean",
+        max_length=256,
+        normalize=True,
+        batch_size=32,
+        device="auto",
+        dtype="auto",
+        cache=True,
+        cache_dir=None,
+        on_error="raise",
+        progress="auto",
+        prefix="text_",
+        local_files_only=True,
+    ):
         self.model = model
         self.pooling = pooling
         self.max_length = max_length
@@ -150,8 +165,9 @@ class TextEncoder(BaseEncoder):
         super()._check_params()
         if self.pooling not in _POOLINGS:
             raise ValueError(f"pooling={self.pooling!r}; use one of {_POOLINGS}.")
-        if self.max_length is not None and (not isinstance(self.max_length, (int, np.integer))
-                                            or self.max_length < 2):
+        if self.max_length is not None and (
+            not isinstance(self.max_length, (int, np.integer)) or self.max_length < 2
+        ):
             raise ValueError(f"max_length={self.max_length!r}; use an integer >= 2 or None.")
 
     def _model_key(self):
@@ -194,20 +210,31 @@ class TextEncoder(BaseEncoder):
         if self.max_length is None:
             return limit
         if self.max_length > limit:
-            logger.warning("TextEncoder: max_length=%d exceeds the model's %d positions; using %d.",
-                           self.max_length, limit, limit)
+            logger.warning(
+                "TextEncoder: max_length=%d exceeds the model's %d positions; using %d.",
+                self.max_length,
+                limit,
+                limit,
+            )
         return min(self.max_length, limit)
 
     def _output_params(self):
-        return {"pooling": self.pooling, "max_length": self.max_length_,
-                "normalize": bool(self.normalize)}
+        return {
+            "pooling": self.pooling,
+            "max_length": self.max_length_,
+            "normalize": bool(self.normalize),
+        }
 
     def _load_model(self, device, dtype):
         transformers = import_optional("transformers", "TextEncoder")
         path = self._model_path()
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path, use_fast=True, local_files_only=True)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            path, use_fast=True, local_files_only=True
+        )
         if not tokenizer.is_fast:
-            logger.warning("TextEncoder: %s has no fast tokenizer; tokenisation will be slow.", path)
+            logger.warning(
+                "TextEncoder: %s has no fast tokenizer; tokenisation will be slow.", path
+            )
         model = load_local_model(path, dtype=torch_dtype(dtype))
         model.to(device).eval()
         return tokenizer, model
@@ -219,23 +246,37 @@ class TextEncoder(BaseEncoder):
             try:
                 return bytes(item).decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"bytes are not valid UTF-8 ({exc.reason} at byte {exc.start}); "
-                                 "decode them with the right encoding first") from None
+                raise InputError(
+                    f"bytes are not valid UTF-8 ({exc.reason} at byte {exc.start}); "
+                    "decode them with the right encoding first"
+                ) from None
         if item is None or (isinstance(item, float) and math.isnan(item)) or _is_pandas_na(item):
-            raise InputError(f"the text is missing ({item!r}); fill it, drop the row, or let "
-                             "ModalityUnion treat the modality as absent")
+            raise InputError(
+                f"the text is missing ({item!r}); fill it, drop the row, or let "
+                "ModalityUnion treat the modality as absent"
+            )
         raise InputError(f"expected a str, got {type(item).__name__} {item!r:.40}")
 
     def _prepare(self, items, notes):
         tokenizer, _ = self._model()
         max_length = self.max_length_
-        ids = tokenizer(items, truncation=True, max_length=max_length, add_special_tokens=True,
-                        return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        ids = tokenizer(
+            items,
+            truncation=True,
+            max_length=max_length,
+            add_special_tokens=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
         # Only texts that hit the limit can have been cut: re-tokenise just those to count.
         full = [i for i, seq in enumerate(ids) if len(seq) == max_length]
         if full:
-            lengths = tokenizer([items[i] for i in full], add_special_tokens=True,
-                                return_attention_mask=False, return_length=True)["length"]
+            lengths = tokenizer(
+                [items[i] for i in full],
+                add_special_tokens=True,
+                return_attention_mask=False,
+                return_length=True,
+            )["length"]
             notes["truncated"] += sum(int(n > max_length) for n in lengths)
         return ids
 
@@ -249,8 +290,8 @@ class TextEncoder(BaseEncoder):
         ids = np.full((len(batch), width), tokenizer.pad_token_id or 0, dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
         for i, seq in enumerate(batch):
-            ids[i, :len(seq)] = seq
-            mask[i, :len(seq)] = 1
+            ids[i, : len(seq)] = seq
+            mask[i, : len(seq)] = 1
         device = next(net.parameters()).device
         ids_t = torch.from_numpy(ids).to(device, non_blocking=True)
         mask_t = torch.from_numpy(mask).to(device, non_blocking=True)
@@ -264,8 +305,11 @@ class TextEncoder(BaseEncoder):
     def _after_transform(self, notes, facts):
         self.n_truncated_ = int(notes["truncated"])
         if self.n_truncated_:
-            logger.warning("TextEncoder: %d texts were longer than max_length=%d tokens and were "
-                           "truncated.", self.n_truncated_, self.max_length_)
+            logger.warning(
+                "TextEncoder: %d texts were longer than max_length=%d tokens and were truncated.",
+                self.n_truncated_,
+                self.max_length_,
+            )
 
 
 def _pool(torch, hidden, mask, pooling):

@@ -36,14 +36,18 @@ def _columns(spec, n_features, feature_names, modality):
     for col in columns:
         if isinstance(col, numbers.Integral) and not isinstance(col, bool):
             if not -n_features <= col < n_features:
-                raise ValueError(f"Block {modality!r}: column {col} is out of range for "
-                                 f"X with {n_features} features.")
+                raise ValueError(
+                    f"Block {modality!r}: column {col} is out of range for "
+                    f"X with {n_features} features."
+                )
             out.append(int(col) % n_features)
         elif isinstance(col, str) and col in names:
             out.append(names[col])
         else:
-            raise ValueError(f"Block {modality!r}: {col!r} is neither a column position nor a "
-                             "column name of the DataFrame passed to fit.")
+            raise ValueError(
+                f"Block {modality!r}: {col!r} is neither a column position nor a "
+                "column name of the DataFrame passed to fit."
+            )
     if not out:
         raise ValueError(f"Block {modality!r} has no feature columns.")
     return out
@@ -65,9 +69,11 @@ def resolve_blocks(blocks, n_features, feature_names=None):
     elif isinstance(blocks, Mapping):
         layout = blocks
     else:
-        raise ValueError("blocks must be None or a dict {modality: columns}, where columns is a "
-                         f"slice, a list of positions or names, or {{'features': ..., 'missing': "
-                         f"...}}; got {type(blocks).__name__}.")
+        raise ValueError(
+            "blocks must be None or a dict {modality: columns}, where columns is a "
+            f"slice, a list of positions or names, or {{'features': ..., 'missing': "
+            f"...}}; got {type(blocks).__name__}."
+        )
     resolved = []
     for name, spec in layout.items():
         missing = None
@@ -115,10 +121,14 @@ class _BaseFusionHead(BaseEstimator):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
                 raise bad(name, f"an int >= {low}")
         if self.head == "attention" and self.hidden_size % self.n_heads:
-            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by n_heads "
-                             f"({self.n_heads}) for the attention head.")
-        if not (isinstance(self.batch_size, numbers.Integral)
-                and (self.batch_size >= 1 or self.batch_size == -1)):
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be divisible by n_heads "
+                f"({self.n_heads}) for the attention head."
+            )
+        if not (
+            isinstance(self.batch_size, numbers.Integral)
+            and (self.batch_size >= 1 or self.batch_size == -1)
+        ):
             raise bad("batch_size", "an int >= 1 (or -1 for full batch)")
         for name in ("dropout", "modality_dropout"):
             value = getattr(self, name)
@@ -176,8 +186,14 @@ class _BaseFusionHead(BaseEstimator):
             train_split = ValidSplit(fraction, stratified=stratified, random_state=seed)
         callbacks = list(self.callbacks or [])
         if patience:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=patience, load_best=True, sink=logger.info)))
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss", patience=patience, load_best=True, sink=logger.info
+                    ),
+                )
+            )
         optimizer = self.optimizer
         extra = {}
         if isinstance(optimizer, str):
@@ -228,8 +244,9 @@ class _BaseFusionHead(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         self.blocks_ = resolve_blocks(self.blocks, X.shape[1], names)
         if self.alignment_weight > 0 and len(self.blocks_) < 2:
-            logger.warning("alignment_weight > 0 has no effect with a single block %r.",
-                           self.blocks_[0][0])
+            logger.warning(
+                "alignment_weight > 0 has no effect with a single block %r.", self.blocks_[0][0]
+            )
         self.device_ = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self.net_ = self._build_net(net_cls, n_outputs, stratified, seed)
@@ -258,10 +275,12 @@ class _BaseFusionHead(BaseEstimator):
         batches = net.get_iterator(net.get_dataset({"X": X}), training=False)
         net.module_.eval()
         with torch.no_grad():
-            return torch.cat([
-                getattr(net.module_, method)(to_tensor(Xb["X"], device=net.device)).cpu()
-                for Xb, _ in batches
-            ]).numpy()
+            return torch.cat(
+                [
+                    getattr(net.module_, method)(to_tensor(Xb["X"], device=net.device)).cpu()
+                    for Xb, _ in batches
+                ]
+            ).numpy()
 
     @available_if(lambda self: self.head in ("gated", "attention"))
     def modality_weights(self, X):

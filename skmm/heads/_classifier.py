@@ -103,12 +103,32 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
     ['text', 'audio']
     """
 
-    def __init__(self, head="mlp", blocks=None, hidden_size=128, n_layers=1, n_heads=4,
-                 dropout=0.1, modality_dropout=0.1, alignment="cosine", alignment_weight=0.0,
-                 temperature=0.1, class_weight=None, balanced_sampler=False, max_epochs=50,
-                 lr=1e-3, batch_size=64, optimizer="adamw", weight_decay=1e-2,
-                 early_stopping=False, validation_fraction=None, device="auto",
-                 random_state=None, callbacks=None, verbose=0):
+    def __init__(
+        self,
+        head="mlp",
+        blocks=None,
+        hidden_size=128,
+        n_layers=1,
+        n_heads=4,
+        dropout=0.1,
+        modality_dropout=0.1,
+        alignment="cosine",
+        alignment_weight=0.0,
+        temperature=0.1,
+        class_weight=None,
+        balanced_sampler=False,
+        max_epochs=50,
+        lr=1e-3,
+        batch_size=64,
+        optimizer="adamw",
+        weight_decay=1e-2,
+        early_stopping=False,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
         self.head = head
         self.blocks = blocks
         self.hidden_size = hidden_size
@@ -157,8 +177,10 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
-                             f"got 1 class ({self.classes_[0]!r}).")
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; "
+                f"got 1 class ({self.classes_[0]!r})."
+            )
         weights = _check_sample_weight(sample_weight, len(y))
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
@@ -166,10 +188,18 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
         if weights is not None:
             weighted = np.unique(y_encoded[weights > 0])
             if len(weighted) < 2:
-                raise ValueError("Only samples of 1 class have a non-zero weight; a classifier "
-                                 "needs at least 2 classes with positive sample_weight.")
-        return self._fit_net(self._as_float32(X), y_encoded.astype(np.int64), weights,
-                             len(self.classes_), FusionNetClassifier, stratified=True)
+                raise ValueError(
+                    "Only samples of 1 class have a non-zero weight; a classifier "
+                    "needs at least 2 classes with positive sample_weight."
+                )
+        return self._fit_net(
+            self._as_float32(X),
+            y_encoded.astype(np.int64),
+            weights,
+            len(self.classes_),
+            FusionNetClassifier,
+            stratified=True,
+        )
 
     def predict_proba(self, X):
         """Class probabilities.

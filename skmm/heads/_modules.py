@@ -56,8 +56,13 @@ class _AttentionFuser(nn.Module):
         self.encoder = None
         if n_layers > 0:
             layer = nn.TransformerEncoderLayer(
-                hidden_size, n_heads, dim_feedforward=2 * hidden_size, dropout=dropout,
-                activation="gelu", batch_first=True, norm_first=True,
+                hidden_size,
+                n_heads,
+                dim_feedforward=2 * hidden_size,
+                dropout=dropout,
+                activation="gelu",
+                batch_first=True,
+                norm_first=True,
             )
             self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.query = nn.Parameter(torch.randn(1, 1, hidden_size) * 0.02)
@@ -72,8 +77,9 @@ class _AttentionFuser(nn.Module):
             tokens = self.encoder(tokens)
         query = self.query.expand(h.shape[0], -1, -1)
         # the pool reads present modalities only, so its weights say what the prediction used
-        pooled, weights = self.pool(query, tokens, tokens, need_weights=True,
-                                    key_padding_mask=~_attendable(keep))
+        pooled, weights = self.pool(
+            query, tokens, tokens, need_weights=True, key_padding_mask=~_attendable(keep)
+        )
         return self.head(self.norm(pooled.squeeze(1))), weights.squeeze(1)
 
 
@@ -114,8 +120,18 @@ class FusionModule(nn.Module):
         the cross-modal alignment term.
     """
 
-    def __init__(self, blocks, n_outputs, head="mlp", hidden_size=128, n_layers=1, n_heads=4,
-                 dropout=0.1, modality_dropout=0.0, return_embeddings=False):
+    def __init__(
+        self,
+        blocks,
+        n_outputs,
+        head="mlp",
+        hidden_size=128,
+        n_layers=1,
+        n_heads=4,
+        dropout=0.1,
+        modality_dropout=0.0,
+        return_embeddings=False,
+    ):
         super().__init__()
         self.modalities = [name for name, _, _ in blocks]
         self.modality_dropout = float(modality_dropout)
@@ -130,15 +146,21 @@ class FusionModule(nn.Module):
                 self._slices.append(None)
                 self.register_buffer(f"columns_{i}", torch.tensor(columns), persistent=False)
         has_missing = [m for m, (_, _, miss) in enumerate(blocks) if miss is not None]
-        self.register_buffer("missing_modalities", torch.tensor(has_missing, dtype=torch.long),
-                             persistent=False)
+        self.register_buffer(
+            "missing_modalities", torch.tensor(has_missing, dtype=torch.long), persistent=False
+        )
         self.register_buffer(
             "missing_columns",
-            torch.tensor([blocks[m][2] for m in has_missing], dtype=torch.long), persistent=False,
+            torch.tensor([blocks[m][2] for m in has_missing], dtype=torch.long),
+            persistent=False,
         )
         self.projections = nn.ModuleList(
-            nn.Sequential(nn.Linear(len(columns), hidden_size), nn.LayerNorm(hidden_size),
-                          nn.GELU(), nn.Dropout(dropout))
+            nn.Sequential(
+                nn.Linear(len(columns), hidden_size),
+                nn.LayerNorm(hidden_size),
+                nn.GELU(),
+                nn.Dropout(dropout),
+            )
             for _, columns, _ in blocks
         )
         self.missing_embedding = nn.Parameter(torch.randn(len(blocks), hidden_size) * 0.02)
@@ -200,6 +222,7 @@ class FusionModule(nn.Module):
         """
         _, weights, _, _ = self._fuse(X)
         if weights is None:
-            raise ValueError("The mlp head has no modality weights; "
-                             "use head='gated' or head='attention'.")
+            raise ValueError(
+                "The mlp head has no modality weights; use head='gated' or head='attention'."
+            )
         return weights

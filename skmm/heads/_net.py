@@ -46,8 +46,9 @@ class TensorBatches:
         Move the tensors there once, when they are small enough.
     """
 
-    def __init__(self, dataset, batch_size=128, shuffle=False, balanced=False, seed=None,
-                 device=None):
+    def __init__(
+        self, dataset, batch_size=128, shuffle=False, balanced=False, seed=None, device=None
+    ):
         X, y = data_from_dataset(dataset)
         self.X = {key: torch.as_tensor(np.asarray(value)) for key, value in X.items()}
         self.y = None if y is None else torch.as_tensor(np.asarray(y))
@@ -77,8 +78,9 @@ class TensorBatches:
 
     def _order(self):
         if self.sample_probs is not None:
-            return torch.multinomial(self.sample_probs, self.n_samples, replacement=True,
-                                     generator=self.generator)
+            return torch.multinomial(
+                self.sample_probs, self.n_samples, replacement=True, generator=self.generator
+            )
         if self.shuffle:
             return torch.randperm(self.n_samples, generator=self.generator)
         return None
@@ -94,7 +96,7 @@ class TensorBatches:
                 Xb = {key: value[rows] for key, value in self.X.items()}
                 yb = None if self.y is None else self.y[rows]
             else:
-                rows = order[start:start + self.batch_size]
+                rows = order[start : start + self.batch_size]
                 Xb = {key: value.index_select(0, rows) for key, value in self.X.items()}
                 yb = None if self.y is None else self.y.index_select(0, rows)
             yield Xb, yb

@@ -72,11 +72,30 @@ class FusionRegressor(RegressorMixin, _BaseFusionHead):
     True
     """
 
-    def __init__(self, head="mlp", blocks=None, hidden_size=128, n_layers=1, n_heads=4,
-                 dropout=0.1, modality_dropout=0.1, alignment="cosine", alignment_weight=0.0,
-                 temperature=0.1, max_epochs=50, lr=1e-3, batch_size=64, optimizer="adamw",
-                 weight_decay=1e-2, early_stopping=False, validation_fraction=None,
-                 device="auto", random_state=None, callbacks=None, verbose=0):
+    def __init__(
+        self,
+        head="mlp",
+        blocks=None,
+        hidden_size=128,
+        n_layers=1,
+        n_heads=4,
+        dropout=0.1,
+        modality_dropout=0.1,
+        alignment="cosine",
+        alignment_weight=0.0,
+        temperature=0.1,
+        max_epochs=50,
+        lr=1e-3,
+        batch_size=64,
+        optimizer="adamw",
+        weight_decay=1e-2,
+        early_stopping=False,
+        validation_fraction=None,
+        device="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
         self.head = head
         self.blocks = blocks
         self.hidden_size = hidden_size
@@ -122,8 +141,9 @@ class FusionRegressor(RegressorMixin, _BaseFusionHead):
         from skmm.heads._net import FusionNetRegressor
 
         self._check_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32))
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32)
+        )
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self.n_outputs_ = y.shape[1]
         self.y_mean_ = y.mean(axis=0)
@@ -131,8 +151,14 @@ class FusionRegressor(RegressorMixin, _BaseFusionHead):
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         weights = _check_sample_weight(sample_weight, len(y))
         y_scaled = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
-        return self._fit_net(self._as_float32(X), y_scaled, weights, self.n_outputs_,
-                             FusionNetRegressor, stratified=False)
+        return self._fit_net(
+            self._as_float32(X),
+            y_scaled,
+            weights,
+            self.n_outputs_,
+            FusionNetRegressor,
+            stratified=False,
+        )
 
     def predict(self, X):
         """Predicted targets on their original scale.

@@ -1,6 +1,8 @@
 """Reading raw inputs: images and audio (paths, bytes, arrays), and the batched log-mel front end."""
 
 from skmm.io._audio import read_audio
+from skmm.io._faces import FaceCropper, crop_largest_face
+from skmm.io._image import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
 from skmm.io._logmel import (
     deltas,
     log_mel_spectrogram,
@@ -9,11 +11,19 @@ from skmm.io._logmel import (
     pooled_statistics,
     statistics_feature_names,
 )
-from skmm.io._image import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
-from skmm.io._faces import FaceCropper, crop_largest_face
 
 __all__ = [
-    "DEFAULT_MAX_PIXELS", "FaceCropper", "crop_largest_face", "deltas", "load_images",
-    "log_mel_spectrogram", "mel_filterbank", "pad_batch", "pooled_statistics", "preprocess_image",
-    "read_audio", "read_image", "statistics_feature_names",
+    "DEFAULT_MAX_PIXELS",
+    "FaceCropper",
+    "crop_largest_face",
+    "deltas",
+    "load_images",
+    "log_mel_spectrogram",
+    "mel_filterbank",
+    "pad_batch",
+    "pooled_statistics",
+    "preprocess_image",
+    "read_audio",
+    "read_image",
+    "statistics_feature_names",
 ]

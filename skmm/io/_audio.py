@@ -16,8 +16,12 @@ logger = logging.getLogger("skmm")
 # or the scipy/resampy filters.
 RESAMPLE_TYPE = "soxr_hq"
 
-_INT_SCALE = {np.dtype("int8"): 2.0**7, np.dtype("int16"): 2.0**15, np.dtype("int32"): 2.0**31,
-              np.dtype("int64"): 2.0**63}
+_INT_SCALE = {
+    np.dtype("int8"): 2.0**7,
+    np.dtype("int16"): 2.0**15,
+    np.dtype("int32"): 2.0**31,
+    np.dtype("int64"): 2.0**63,
+}
 
 
 def read_audio(source, sr, *, sample_rate=None, max_duration=None):
@@ -70,7 +74,9 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     (16000,)
     """
     if max_duration is not None and not max_duration > 0:
-        raise ValueError(f"max_duration must be a positive number of seconds, got {max_duration!r}.")
+        raise ValueError(
+            f"max_duration must be a positive number of seconds, got {max_duration!r}."
+        )
     if isinstance(source, tuple) and len(source) == 2 and not isinstance(source[0], (str, bytes)):
         source, sample_rate = source
     elif isinstance(source, dict):
@@ -85,8 +91,9 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
         raise InputError("the audio holds no samples (0 frames).")
     bad = ~np.isfinite(y)
     if bad.any():
-        raise InputError(f"the audio holds {int(bad.sum())} NaN or infinite samples "
-                         f"out of {y.size}.")
+        raise InputError(
+            f"the audio holds {int(bad.sum())} NaN or infinite samples out of {y.size}."
+        )
     if native_sr != sr:
         librosa = import_optional("librosa", "resampling audio")
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type=RESAMPLE_TYPE)
@@ -108,23 +115,29 @@ def _read_file(source, max_duration):
             frames = -1 if max_duration is None else round(max_duration * native_sr)
             data = f.read(frames=frames, dtype="float32")
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise InputError(f"cannot decode {where}: {exc}. Readable formats are those of "
-                         "libsndfile (wav, flac, ogg, mp3, aiff, ...).") from exc
+        raise InputError(
+            f"cannot decode {where}: {exc}. Readable formats are those of "
+            "libsndfile (wav, flac, ogg, mp3, aiff, ...)."
+        ) from exc
     return (data.mean(axis=1, dtype=np.float32) if data.ndim == 2 else data), native_sr
 
 
 def _from_array(source, sample_rate, max_duration):
     if sample_rate is None:
-        raise InputError("an audio array needs its sampling rate: pass sample_rate=... "
-                         "(or an (array, sample_rate) tuple).")
+        raise InputError(
+            "an audio array needs its sampling rate: pass sample_rate=... "
+            "(or an (array, sample_rate) tuple)."
+        )
     if not float(sample_rate) > 0:
         raise InputError(f"sample_rate must be positive, got {sample_rate!r}.")
     y = np.asarray(source)
     if y.dtype.kind not in "fiu":
         raise InputError(f"an audio array must be numeric, got dtype {y.dtype}.")
     if y.ndim == 0 or y.ndim > 2:
-        raise InputError("an audio array must be 1-D (one channel) or 2-D (samples and "
-                         f"channels), got shape {y.shape}.")
+        raise InputError(
+            "an audio array must be 1-D (one channel) or 2-D (samples and "
+            f"channels), got shape {y.shape}."
+        )
     if y.ndim == 2 and y.shape[0] < y.shape[1]:
         y = y.T  # (n_channels, n_samples), librosa's layout
     if y.dtype.kind in "iu":

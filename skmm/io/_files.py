@@ -6,8 +6,10 @@ from skmm.exceptions import InputError
 
 
 def open_input_file(path, what="file"):
-    """Open ``path`` for binary reading, or raise :class:`~skmm.exceptions.InputError`
-    saying whether it is missing, a folder, empty or unreadable.
+    """Open ``path`` for binary reading.
+
+    Raises :class:`~skmm.exceptions.InputError` saying whether it is missing, a folder,
+    empty or unreadable.
 
     Parameters
     ----------

@@ -34,7 +34,7 @@ _BANDS_PER_BLOCK = 8
 
 @functools.lru_cache(maxsize=16)
 def mel_filterbank(sr, n_fft, n_mels, fmin=0.0, fmax=None):
-    """librosa's Slaney mel filterbank, shape ``(n_mels, 1 + n_fft // 2)``, float32 (cached).
+    """Librosa's Slaney mel filterbank, shape ``(n_mels, 1 + n_fft // 2)``, float32 (cached).
 
     Examples
     --------
@@ -61,12 +61,13 @@ def _mel_blocks(device, sr, n_fft, n_mels, fmin, fmax):
         bank = torch.from_numpy(np.array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax)))
         blocks = []
         for first in range(0, n_mels, _BANDS_PER_BLOCK):
-            part = bank[first:first + _BANDS_PER_BLOCK]
+            part = bank[first : first + _BANDS_PER_BLOCK]
             bins = part.any(0).nonzero().flatten()
             if bins.numel():  # empty filters (too many mels for n_fft) stay at zero power
                 lo, hi = int(bins[0]), int(bins[-1]) + 1
-                blocks.append((first, first + len(part), lo, hi,
-                               part[:, lo:hi].T.contiguous().to(device)))
+                blocks.append(
+                    (first, first + len(part), lo, hi, part[:, lo:hi].T.contiguous().to(device))
+                )
         _DEVICE_BANKS[key] = blocks
     return blocks
 
@@ -92,8 +93,9 @@ def pad_batch(waveforms, device="cpu"):
     return torch.from_numpy(batch).to(device), torch.from_numpy(lengths).to(device)
 
 
-def log_mel_spectrogram(waveforms, *, sr, n_fft=400, hop_length=160, n_mels=64, fmin=0.0,
-                        fmax=None, device="cpu"):
+def log_mel_spectrogram(
+    waveforms, *, sr, n_fft=400, hop_length=160, n_mels=64, fmin=0.0, fmax=None, device="cpu"
+):
     """Log-mel spectrograms of variable-length clips, computed as one batch.
 
     Parameters
@@ -145,11 +147,11 @@ def log_mel_spectrogram(waveforms, *, sr, n_fft=400, hop_length=160, n_mels=64, 
     if batch.device.type == "cpu":  # chunks whose frames fit in the CPU cache run 2-4x faster
         rows = max(1, _CPU_CHUNK_FLOATS // (n_steps * n_fft))
     for start in range(0, batch.shape[0], rows):
-        chunk = torch.nn.functional.pad(batch[start:start + rows], (half, half))
+        chunk = torch.nn.functional.pad(batch[start : start + rows], (half, half))
         spec = torch.fft.rfft(chunk.unfold(-1, n_fft, hop_length) * window)
         power = spec.real.square() + spec.imag.square()
         for first, last, lo, hi, weights in blocks:
-            out[start:start + rows, :, first:last] = torch.matmul(power[..., lo:hi], weights)
+            out[start : start + rows, :, first:last] = torch.matmul(power[..., lo:hi], weights)
     logmel = out.add_(LOG_OFFSET).log_().transpose(1, 2)
     valid = torch.arange(n_steps, device=logmel.device) < n_frames[:, None]
     logmel.masked_fill_(~valid[:, None, :], float(np.log(LOG_OFFSET)))

@@ -55,9 +55,13 @@ def suggest_params(space, trial):
     for name, dist in space.items():
         # The public suggest_* API, so trials record the same distribution the user gave.
         if isinstance(dist, distributions.FloatDistribution):
-            params[name] = trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            params[name] = trial.suggest_float(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
         elif isinstance(dist, distributions.IntDistribution):
-            params[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            params[name] = trial.suggest_int(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
         elif isinstance(dist, distributions.CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, dist.choices)
         else:
@@ -127,8 +131,21 @@ class Objective:
     :func:`trial_scope` naming the fold, so pruning callbacks know where they are.
     """
 
-    def __init__(self, estimator, space, X, y, splits, scoring, refit_metric, fit_params,
-                 return_train_score, error_score, pruning_monitor, maximize):
+    def __init__(
+        self,
+        estimator,
+        space,
+        X,
+        y,
+        splits,
+        scoring,
+        refit_metric,
+        fit_params,
+        return_train_score,
+        error_score,
+        pruning_monitor,
+        maximize,
+    ):
         self.estimator = estimator
         self.space = space
         self.X = X
@@ -150,8 +167,13 @@ class Objective:
     def _fold(self, estimator, fold, train, test, trial):
         try:
             out = cross_validate(
-                estimator, self.X, self.y, cv=[(train, test)], scoring=self.scoring,
-                params=self.fit_params, return_train_score=self.return_train_score,
+                estimator,
+                self.X,
+                self.y,
+                cv=[(train, test)],
+                scoring=self.scoring,
+                params=self.fit_params,
+                return_train_score=self.return_train_score,
                 error_score="raise",
             )
         except import_optional("optuna").TrialPruned:

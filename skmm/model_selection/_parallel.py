@@ -36,7 +36,7 @@ def resolve_storage(storage):
         return storage
     text = os.fspath(storage)
     if text.startswith("journal://"):
-        path = text[len("journal://"):]
+        path = text[len("journal://") :]
     elif "://" in text:
         return text
     elif text.endswith((".log", ".journal")):
@@ -97,8 +97,12 @@ def open_study(study, *, storage, study_name, sampler, pruner, direction, proces
         if storage is None and processes:
             storage = temporary = resolve_storage(os.path.join(tmpdir, "study.log"))
         study = optuna.create_study(
-            storage=storage, sampler=sampler, pruner=pruner, study_name=study_name,
-            direction=direction, load_if_exists=True,
+            storage=storage,
+            sampler=sampler,
+            pruner=pruner,
+            study_name=study_name,
+            direction=direction,
+            load_if_exists=True,
         )
     if study.direction.name.lower() != direction:
         raise ValueError(
@@ -140,8 +144,9 @@ def _run_worker(study, objective, n_trials, timeout, callbacks, seed, reseed, ve
         study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks)
 
 
-def optimize_in_processes(study, objective, *, n_workers, n_trials, timeout, callbacks,
-                          base_seed, verbose):
+def optimize_in_processes(
+    study, objective, *, n_workers, n_trials, timeout, callbacks, base_seed, verbose
+):
     """Run ``study.optimize`` in ``n_workers`` joblib worker processes on a shared storage.
 
     Each worker loads the study from its storage and runs its share of the trials.
@@ -156,7 +161,13 @@ def optimize_in_processes(study, objective, *, n_workers, n_trials, timeout, cal
         seed = None if base_seed is None else base_seed + i
         tasks.append(
             delayed(_run_worker)(
-                study, objective, share, timeout, callbacks, seed, i > 0 and base_seed is None,
+                study,
+                objective,
+                share,
+                timeout,
+                callbacks,
+                seed,
+                i > 0 and base_seed is None,
                 verbose,
             )
         )

@@ -11,9 +11,7 @@ logger = logging.getLogger(__name__)
 def _study_of(search_or_study):
     study = getattr(search_or_study, "study_", search_or_study)
     if not hasattr(study, "trials"):
-        raise ValueError(
-            "Expected a fitted OptunaSearchCV or an optuna Study; call fit() first."
-        )
+        raise ValueError("Expected a fitted OptunaSearchCV or an optuna Study; call fit() first.")
     return study
 
 

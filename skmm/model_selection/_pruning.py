@@ -58,8 +58,9 @@ class OptunaPruningCallback(_Callback):
     'valid_acc'
     """
 
-    def __init__(self, monitor="valid_loss", lower_is_better=None, all_folds=False,
-                 fold_stride=None):
+    def __init__(
+        self, monitor="valid_loss", lower_is_better=None, all_folds=False, fold_stride=None
+    ):
         self.monitor = monitor
         self.lower_is_better = lower_is_better
         self.all_folds = all_folds

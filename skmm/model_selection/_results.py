@@ -9,7 +9,7 @@ from skmm.model_selection._objective import CV_ATTR, metric_names, params_of_tri
 
 
 def _rank(means, maximize):
-    """sklearn's ranking: 1 is best, ties share the smaller rank, NaN ranks last."""
+    """Sklearn's ranking: 1 is best, ties share the smaller rank, NaN ranks last."""
     if np.isnan(means).all():
         return np.ones(len(means), dtype=np.int32)
     worst = np.nanmin(means) - 1 if maximize else np.nanmax(means) + 1

@@ -150,11 +150,31 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
     (2,)
     """
 
-    def __init__(self, estimator, param_distributions, *, n_trials=20, timeout=None, cv=5,
-                 scoring=None, refit=True, study=None, storage=None, study_name=None,
-                 sampler=None, pruner=None, direction="maximize", n_jobs=1,
-                 backend="processes", random_state=None, return_train_score=False,
-                 error_score=np.nan, callbacks=None, pruning_monitor="valid_loss", verbose=0):
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_trials=20,
+        timeout=None,
+        cv=5,
+        scoring=None,
+        refit=True,
+        study=None,
+        storage=None,
+        study_name=None,
+        sampler=None,
+        pruner=None,
+        direction="maximize",
+        n_jobs=1,
+        backend="processes",
+        random_state=None,
+        return_train_score=False,
+        error_score=np.nan,
+        callbacks=None,
+        pruning_monitor="valid_loss",
+        verbose=0,
+    ):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.n_trials = n_trials
@@ -235,11 +255,24 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_splits_ = len(splits)
         maximize = self.direction == "maximize"
         objective = Objective(
-            self.estimator, self.param_distributions, X, y, splits, self.scoring, refit_metric,
-            fit_params, self.return_train_score, self.error_score, self.pruning_monitor, maximize,
+            self.estimator,
+            self.param_distributions,
+            X,
+            y,
+            splits,
+            self.scoring,
+            refit_metric,
+            fit_params,
+            self.return_train_score,
+            self.error_score,
+            self.pruning_monitor,
+            maximize,
         )
         n_workers = effective_n_jobs(self.n_jobs)
-        with tempfile.TemporaryDirectory(prefix="skmm-study-") as tmpdir, optuna_verbosity(self.verbose):
+        with (
+            tempfile.TemporaryDirectory(prefix="skmm-study-") as tmpdir,
+            optuna_verbosity(self.verbose),
+        ):
             processes = n_workers > 1 and self.backend == "processes"
             # Worker samplers are re-seeded from this only when the search makes them.
             if self.study is None and self.sampler is None and self.random_state is not None:
@@ -247,27 +280,46 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             else:
                 seed = None
             study, temporary = open_study(
-                self.study, storage=self.storage, study_name=self.study_name,
+                self.study,
+                storage=self.storage,
+                study_name=self.study_name,
                 sampler=self.sampler if self.sampler is not None else default_sampler(seed),
-                pruner=self.pruner, direction=self.direction, processes=processes, tmpdir=tmpdir,
+                pruner=self.pruner,
+                direction=self.direction,
+                processes=processes,
+                tmpdir=tmpdir,
             )
             if processes:
                 optimize_in_processes(
-                    study, objective, n_workers=n_workers, n_trials=self.n_trials,
-                    timeout=self.timeout, callbacks=self.callbacks, base_seed=seed,
+                    study,
+                    objective,
+                    n_workers=n_workers,
+                    n_trials=self.n_trials,
+                    timeout=self.timeout,
+                    callbacks=self.callbacks,
+                    base_seed=seed,
                     verbose=self.verbose,
                 )
             else:
-                study.optimize(objective, n_trials=self.n_trials, timeout=self.timeout,
-                               n_jobs=n_workers, callbacks=self.callbacks)
+                study.optimize(
+                    objective,
+                    n_trials=self.n_trials,
+                    timeout=self.timeout,
+                    n_jobs=n_workers,
+                    callbacks=self.callbacks,
+                )
             if temporary is not None:  # bring the study into memory before tmpdir goes
                 study = copy_to_memory(study, temporary)
         self.study_ = study
         self.n_trials_ = len(study.trials)
         self.multimetric_ = isinstance(self.scoring, (list, tuple, set, dict))
         self.cv_results_ = build_cv_results(
-            study.trials, self.param_distributions, self.scoring, self.n_splits_,
-            self.return_train_score, maximize,
+            study.trials,
+            self.param_distributions,
+            self.scoring,
+            self.n_splits_,
+            self.return_train_score,
+            maximize,
         )
         errors = dict.fromkeys(e for t in study.trials for e in t.user_attrs.get(ERRORS_ATTR, []))
         self.best_index_ = best_row(self.cv_results_, refit_metric, maximize, list(errors))
@@ -275,7 +327,9 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.scorer_ = self._make_scorer()
         if self.refit:
-            self.best_estimator_ = clone(self.estimator).set_params(**copy.deepcopy(self.best_params_))
+            self.best_estimator_ = clone(self.estimator).set_params(
+                **copy.deepcopy(self.best_params_)
+            )
             start = time.perf_counter()
             self.best_estimator_.fit(X, y, **fit_params)
             self.refit_time_ = time.perf_counter() - start

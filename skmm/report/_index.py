@@ -70,10 +70,18 @@ class Report:
         -------
         csv_path : pathlib.Path
         """
-        csv_path, md_path = write_table(frame, self.directory, name, markdown=markdown,
-                                        digits=digits)
-        self.entries.append({"kind": "table", "title": title, "file": csv_path.name,
-                             "markdown": md_path.read_text().strip(), "text": text})
+        csv_path, md_path = write_table(
+            frame, self.directory, name, markdown=markdown, digits=digits
+        )
+        self.entries.append(
+            {
+                "kind": "table",
+                "title": title,
+                "file": csv_path.name,
+                "markdown": md_path.read_text().strip(),
+                "text": text,
+            }
+        )
         return csv_path
 
     def add_figure(self, filename, title, *, text=None):
@@ -85,7 +93,9 @@ class Report:
         """
         path = self.path(filename)
         if not path.is_file():
-            raise FileNotFoundError(f"figure {str(path)!r} does not exist; write it before adding it.")
+            raise FileNotFoundError(
+                f"figure {str(path)!r} does not exist; write it before adding it."
+            )
         self.entries.append({"kind": "figure", "title": title, "file": filename, "text": text})
         return path
 
@@ -122,4 +132,3 @@ class Report:
         path = self.path(name)
         path.write_text("\n".join(lines).rstrip() + "\n")
         return path
-

@@ -61,17 +61,33 @@ def plot_confusion_matrix(y_true, y_pred, path, *, labels=None, normalize="true"
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    n = len(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))) if labels is None \
+    n = (
+        len(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])))
+        if labels is None
         else len(labels)
+    )
     side = 2.5 + 0.6 * n
     fig = _figure(side + 0.8, side)
     ax = fig.add_subplot()
     ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=labels, normalize=normalize, ax=ax, cmap="Blues", colorbar=False,
-        values_format=".2f" if normalize else "d", xticks_rotation=45,
+        y_true,
+        y_pred,
+        labels=labels,
+        normalize=normalize,
+        ax=ax,
+        cmap="Blues",
+        colorbar=False,
+        values_format=".2f" if normalize else "d",
+        xticks_rotation=45,
     )
-    ax.set_title(title or ("Confusion matrix (rows: true class, normalised)" if normalize == "true"
-                           else "Confusion matrix"))
+    ax.set_title(
+        title
+        or (
+            "Confusion matrix (rows: true class, normalised)"
+            if normalize == "true"
+            else "Confusion matrix"
+        )
+    )
     return _save(fig, path)
 
 
@@ -104,7 +120,9 @@ def plot_scores(table, path, *, metric="uar", label="model", group=None, title=N
     '.png'
     """
     if metric not in table or label not in table:
-        raise ValueError(f"table needs the columns {label!r} and {metric!r}; has {list(table.columns)}.")
+        raise ValueError(
+            f"table needs the columns {label!r} and {metric!r}; has {list(table.columns)}."
+        )
     table = table.reset_index(drop=True)
     fig = _figure(7.0, 1.2 + 0.45 * len(table))
     ax = fig.add_subplot()
@@ -123,11 +141,18 @@ def plot_scores(table, path, *, metric="uar", label="model", group=None, title=N
             ax.text(value + offset + 0.01, y, f"{value:.3f}", va="center", fontsize=8)
     ax.set_yticks(positions, table[label])
     ax.set_xlim(0, 1.08)
-    ax.set_xlabel(metric.replace("_", " ").upper() if len(metric) <= 4 else metric.replace("_", " "))
+    ax.set_xlabel(
+        metric.replace("_", " ").upper() if len(metric) <= 4 else metric.replace("_", " ")
+    )
     if kinds:
         patches = import_optional("matplotlib.patches", "drawing report figures")
-        ax.legend(handles=[patches.Patch(color=palette[i % len(palette)], label=k)
-                           for i, k in enumerate(kinds)], loc="lower right", fontsize=8)
+        ax.legend(
+            handles=[
+                patches.Patch(color=palette[i % len(palette)], label=k) for i, k in enumerate(kinds)
+            ],
+            loc="lower right",
+            fontsize=8,
+        )
     ax.set_title(title or f"{metric} by model")
     return _save(fig, path)
 
@@ -169,7 +194,9 @@ def plot_modality_weights(weights, path, *, by=None, sort=True, title=None):
         ax.barh(positions, values, left=left, label=modality, color=palette[i % len(palette)])
         for y, x0, v in zip(positions, left, values):
             if v >= 0.08:
-                ax.text(x0 + v / 2, y, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white")
+                ax.text(
+                    x0 + v / 2, y, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white"
+                )
         left += values
     ax.set_yticks(positions, [str(g) for g in means.index])
     ax.set_xlim(0, 1)

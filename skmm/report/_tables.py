@@ -119,7 +119,9 @@ def mean_std_columns(frame, metrics=METRICS, digits=3):
     shown = frame.copy()
     for name in metrics:
         if name in shown and f"{name}_std" in shown:
-            shown[name] = [_mean_std(m, s, digits) for m, s in zip(shown[name], shown[f"{name}_std"])]
+            shown[name] = [
+                _mean_std(m, s, digits) for m, s in zip(shown[name], shown[f"{name}_std"])
+            ]
             shown = shown.drop(columns=f"{name}_std")
     return shown
 
@@ -191,5 +193,7 @@ def write_table(frame, directory, name, *, markdown=None, digits=3):
     directory.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = directory / f"{name}.csv", directory / f"{name}.md"
     frame.to_csv(csv_path, index=False)
-    md_path.write_text(markdown_table(frame if markdown is None else markdown, digits=digits) + "\n")
+    md_path.write_text(
+        markdown_table(frame if markdown is None else markdown, digits=digits) + "\n"
+    )
     return csv_path, md_path

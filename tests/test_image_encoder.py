@@ -19,7 +19,7 @@ from image_cases import build_tiny_vision_model, write_images
 from skmm.backbones import EFFICIENTNET_LITE0_CONFIG as LITE0
 from skmm.backbones import imagenet_classes, load_efficientnet_lite0
 from skmm.cache import clear_cache
-from skmm.encoders._image import ImageEncoder
+from skmm.encoders._image_encoder import ImageEncoder
 from skmm.exceptions import EncodingError
 from skmm.io import FaceCropper, preprocess_image
 

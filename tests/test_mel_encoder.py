@@ -15,7 +15,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmm.encoders._audio import MelEncoder
+from skmm.encoders._mel_encoder import MelEncoder
 from skmm.exceptions import EncodingError
 from skmm.io import log_mel_spectrogram, pooled_statistics, read_audio
 

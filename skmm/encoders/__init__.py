@@ -1,10 +1,10 @@
 """Encoders: raw text, images and audio to embeddings, as scikit-learn transformers."""
 
-from ._audio import MelEncoder
 from ._base import BaseEncoder
-from ._image import ImageEncoder
+from ._image_encoder import ImageEncoder
+from ._mel_encoder import MelEncoder
 from ._registry import loaded_models, release_models
-from ._text import TextEncoder
+from ._text_encoder import TextEncoder
 
 __all__ = [
     "BaseEncoder",

@@ -1,8 +1,8 @@
 """Reading raw inputs: images and audio (paths, bytes, arrays), and the batched log-mel front end."""
 
-from skmm.io._audio import read_audio
+from skmm.io._audio_reader import read_audio
 from skmm.io._faces import FaceCropper, crop_largest_face
-from skmm.io._image import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
+from skmm.io._image_reader import DEFAULT_MAX_PIXELS, load_images, preprocess_image, read_image
 from skmm.io._logmel import (
     deltas,
     log_mel_spectrogram,

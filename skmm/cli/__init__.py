@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from ._cli_config import add_fit_arguments, config_arguments
-from ._cli_models import fit_command, predict_command, report_command
+from .. import __version__
+from ._config import add_fit_arguments, config_arguments
+from ._models import fit_command, predict_command, report_command
 
 logger = logging.getLogger("skmm.cli")
 
@@ -160,7 +160,7 @@ def _configure_logging(args):
 
 
 def _demo_command(args):
-    from .demo import run_demo
+    from ..demo import run_demo
 
     result = run_demo(
         args.output,
@@ -179,7 +179,7 @@ def _demo_command(args):
 
 
 def _cache_command(args):
-    from .cache import cache_info, clear_cache
+    from ..cache import cache_info, clear_cache
 
     info = cache_info(args.cache_dir)
     if args.action == "clear":

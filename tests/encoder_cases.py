@@ -38,3 +38,24 @@ CASES.update(IMAGE_CASES)
 from audio_cases import AUDIO_CASES  # noqa: E402
 
 CASES.update(AUDIO_CASES)
+
+
+def _written_by_hand(request):
+    """The encoder of the "Writing your own encoder" page (examples/writing_an_encoder.py)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "writing_an_encoder.py"
+    spec = importlib.util.spec_from_file_location("writing_an_encoder", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ColourHistogramEncoder(bins=4, batch_size=4)
+
+
+def _written_rows(tmp_path):
+    from image_cases import write_images
+
+    return write_images(tmp_path / "images")
+
+
+CASES["ColourHistogramEncoder-example"] = (_written_by_hand, _written_rows)

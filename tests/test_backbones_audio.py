@@ -14,15 +14,14 @@ pytest.importorskip("librosa")
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from skmm.backbones import (
-    audio_model_embed,
     default_whisper_path,
     load_audio_model,
     load_whisper_encoder,
-    masked_mean,
-    read_ctranslate2,
     whisper_embed,
     whisper_log_mel,
 )
+from skmm.backbones._hf_audio import audio_model_embed, masked_mean
+from skmm.backbones._whisper import read_ctranslate2
 
 # ---- a CTranslate2 writer (the layout of ctranslate2.specs.model_spec._serialize) --------
 

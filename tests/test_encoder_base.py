@@ -3,9 +3,22 @@
 import numpy as np
 import pytest
 
+from skmm.backbones import BackboneSpec, register_backbone, resolve_backbone
 from skmm.cache import cache_stats
 from skmm.encoders import BaseEncoder
+from skmm.encoders._run import EncodeRun
 from skmm.exceptions import EncodingError, InputError
+
+register_backbone(
+    BackboneSpec(
+        "numbers",
+        "numbers",
+        load=lambda path, device, dtype: {"calls": [], "sizes": []},
+        embed=None,
+        n_features=lambda path, options: 2,
+        version="v1",
+    )
+)
 
 
 class NumberEncoder(BaseEncoder):
@@ -37,14 +50,8 @@ class NumberEncoder(BaseEncoder):
         self.progress = progress
         self.prefix = prefix
 
-    def _model_key(self):
-        return "numbers@v1"
-
-    def _load_model(self, device, dtype):
-        return {"calls": [], "sizes": []}
-
-    def _n_features(self):
-        return 2
+    def _resolve_backbone(self):
+        return resolve_backbone("numbers", "numbers")
 
     def _output_params(self):
         return {}
@@ -102,9 +109,9 @@ def test_out_of_memory_halves_the_batch_and_goes_on(caplog):
 
 def test_a_row_failing_inside_the_model_is_isolated():
     enc = NumberEncoder(cache=False, on_error="nan").fit([1])
-    X = enc.transform([11, 12, 1013, 14])
-    assert [f["row"] for f in enc.failed_rows_] == [2]
-    assert "1013 breaks the model" in enc.failed_rows_[0]["error"]
+    X, report = enc.transform([11, 12, 1013, 14], return_report=True)
+    assert [f["row"] for f in report.failed_rows] == [2]
+    assert "1013 breaks the model" in report.failed_rows[0]["error"]
     np.testing.assert_array_equal(X[[0, 1, 3], 0], [11, 12, 14])
     assert np.isnan(X[2]).all()
 
@@ -123,8 +130,8 @@ def test_a_prepare_failure_late_in_a_long_job_keeps_earlier_rows():
 
 def test_every_failing_row_is_listed_with_its_duplicates():
     enc = NumberEncoder(on_error="zero", cache=False).fit([1])
-    X = enc.transform([-1, 5, -1, "x"])
-    assert [(f["row"], f["error"][:12]) for f in enc.failed_rows_] == [
+    X, report = enc.transform([-1, 5, -1, "x"], return_report=True)
+    assert [(f["row"], f["error"][:12]) for f in report.failed_rows] == [
         (0, "negative num"),
         (2, "negative num"),
         (3, "not an integ"),
@@ -174,12 +181,12 @@ def test_cpu_streams_keep_order_and_restore_the_thread_budget():
             return original(model, batch)
 
         enc._encode_batch = spy
-        X = enc.transform(list(range(1, 41)) + [1013])
+        X, report = enc.transform(list(range(1, 41)) + [1013], return_report=True)
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
     np.testing.assert_array_equal(X[:40, 0], np.arange(1, 41))
-    assert np.isnan(X[40]).all() and [f["row"] for f in enc.failed_rows_] == [40]
+    assert np.isnan(X[40]).all() and [f["row"] for f in report.failed_rows] == [40]
     streams = {(ident, n) for ident, n in seen if ident != threading.main_thread().ident}
     assert len(streams) >= 2 and {n for _, n in streams} == {1}
 
@@ -190,6 +197,6 @@ def test_one_thread_budget_means_one_stream():
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        assert NumberEncoder().fit([1])._cpu_streams() == 1
+        assert EncodeRun(NumberEncoder().fit([1]), [], None)._cpu_streams() == 1
     finally:
         torch.set_num_threads(previous)

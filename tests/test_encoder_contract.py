@@ -1,7 +1,9 @@
 """The contract every skmm encoder honours (see shared STYLE.md), run on each case in
 encoder_cases.CASES."""
 
+import copy
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -64,7 +66,7 @@ def test_output_shape_dtype_and_feature_names(encoder, data):
     assert Z.shape == (len(X), encoder.n_features_out_) == (len(X), len(names))
     assert Z.dtype == np.float32 and np.isfinite(Z).all()
     assert names[0] == f"{encoder.prefix}0"
-    assert encoder.failed_rows_ == []
+    assert encoder.failed_rows_ == [] and encoder.training_report_.n_rows == len(X)
 
 
 def test_refit_forgets_and_inputs_of_every_container_agree(encoder, data):
@@ -129,3 +131,44 @@ def test_invalid_params_are_named(encoder, data):
     for name, value in [("on_error", "ignore"), ("batch_size", 0), ("cache", "disk")]:
         with pytest.raises(ValueError, match=name):
             clone(encoder).set_params(**{name: value}).fit(X)
+
+
+def _snapshot(encoder):
+    return {k: copy.deepcopy(v) for k, v in vars(encoder).items()}
+
+
+def _assert_same_state(before, encoder):
+    after = vars(encoder)
+    assert set(after) == set(before), set(after) ^ set(before)
+    for name, value in before.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[name], value)
+        else:
+            assert after[name] == value, name
+
+
+def test_transform_changes_nothing_on_the_estimator(encoder, data):
+    # sklearn's check_dict_unchanged, on raw rows (it only feeds numeric 2-D arrays)
+    X, _ = data
+    encoder.fit(X)
+    before = _snapshot(encoder)
+    encoder.transform(X)
+    encoder.transform(X[:3], return_report=True)
+    _assert_same_state(before, encoder)
+
+
+def test_two_threads_share_one_fitted_encoder(encoder, data):
+    X, _ = data
+    encoder.set_params(cache=False).fit(X)
+    expected = encoder.transform(X)
+    before = _snapshot(encoder)
+    half = len(X) // 2
+    parts = [np.r_[0:half, 0:half], np.r_[half : len(X), half : len(X)]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(lambda idx: encoder.transform([X[i] for i in idx], return_report=True), parts)
+        )
+    for idx, (Z, report) in zip(parts, results):
+        np.testing.assert_allclose(Z, expected[idx], atol=1e-5)
+        assert report.failed_rows == [] and report.n_rows == len(idx)
+    _assert_same_state(before, encoder)

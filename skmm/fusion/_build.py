@@ -13,14 +13,17 @@ from ._union import ModalityUnion
 _DEFAULT_ENCODERS = {"text": "TextEncoder", "image": "ImageEncoder", "audio": "MelEncoder"}
 
 
-def _default_encoder(role):
+_ON_ERROR = {"missing": "nan", "raise": "raise"}  # make_fusion_pipeline's word -> the encoders'
+
+
+def _default_encoder(role, on_error):
     if role == "tabular":
         # partial NaN is imputed; rows with every tabular cell missing are ModalityUnion's to fill
         return SimpleImputer(strategy="median", keep_empty_features=True)
     name = _DEFAULT_ENCODERS[role]
     encoders = importlib.import_module("skmm.encoders")
     try:
-        return getattr(encoders, name)()
+        return getattr(encoders, name)(on_error=_ON_ERROR[on_error])
     except AttributeError as exc:
         raise ImportError(
             f"skmm.encoders has no {name}; pass your own transformer: encoders={{{role!r}: ...}}."
@@ -41,6 +44,7 @@ def make_fusion_pipeline(
     scale="block",
     handle_missing=True,
     fill_value="mean",
+    on_error="missing",
     memory=None,
     n_jobs=None,
     verbose=False,
@@ -76,6 +80,12 @@ def make_fusion_pipeline(
         never raw files) and the result is an ``imblearn.pipeline.Pipeline``.
     weights, scale, handle_missing, fill_value, n_jobs, verbose
         Passed to :class:`ModalityUnion`.
+    on_error : {"missing", "raise"}, default="missing"
+        What a row whose file cannot be decoded (or whose text cannot be encoded) becomes
+        with the default encoders: ``"missing"``, an absent modality for that row (its
+        block filled, its ``{modality}__missing`` indicator set, the count logged and
+        kept in the union's ``n_failed_``), or ``"raise"``, an error naming the row and
+        the file. Encoders given in ``encoders`` keep their own ``on_error``.
     memory : str or joblib.Memory, default=None
         Passed to the pipeline, to cache the fitted fusion step.
 
@@ -99,6 +109,8 @@ def make_fusion_pipeline(
     >>> list(pipe[:-1].get_feature_names_out())
     ['text__x0', 'text__x1', 'text__missing', 'tabular__age', 'tabular__missing']
     """
+    if on_error not in _ON_ERROR:
+        raise ValueError(f"on_error={on_error!r}; use 'missing' or 'raise'.")
     encoders = dict(encoders or {})
     unknown = sorted(set(encoders) - {"text", "image", "audio", "tabular"})
     if unknown:
@@ -113,7 +125,7 @@ def make_fusion_pipeline(
         if role == "tabular" and isinstance(columns, str):
             columns = [columns]  # tabular columns are always a 2-D table
         encoder = encoders.get(role)
-        encoder = _default_encoder(role) if encoder is None else encoder
+        encoder = _default_encoder(role, on_error) if encoder is None else encoder
         transformers.append((role, encoder, columns))
     transformers += list(extra or [])
     if not transformers:

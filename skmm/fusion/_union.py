@@ -1,5 +1,6 @@
 """ModalityUnion: one block per modality, weighted, scaled, with missing-modality indicators."""
 
+import logging
 import numbers
 
 import numpy as np
@@ -13,6 +14,8 @@ from ._blocks import block_names, block_stats, fit_transform_block, transform_bl
 from ._columns import absent_rows, resolve_columns, take_columns, take_rows
 from ._layout import SEPARATOR, infer_blocks, missing_column_name
 from ._params import NamedStepsParamsMixin
+
+logger = logging.getLogger("skmm.fusion")
 
 _SCALES = (None, "standard", "block")
 
@@ -49,7 +52,11 @@ class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
     handle_missing : bool, default=True
         Detect absent rows (None, NaN, empty or whitespace-only strings, empty
         arrays; for a multi-column selection, rows where every cell is absent),
-        fill their block and add one indicator column per modality. Partial
+        fill their block and add one indicator column per modality. Rows whose
+        input is there but could not be encoded (those an skmm encoder with
+        ``on_error="nan"`` or ``"zero"`` reports as failed, or rows a transformer
+        returns as all-NaN) are absent too: filled, flagged and counted in
+        ``n_failed_``, with a warning. Partial
         NaN in a multi-column (tabular) selection is not absence: it goes to
         the transformer, so put an imputer in it. If False, every row goes to
         the transformers and no indicator is added.
@@ -74,7 +81,10 @@ class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
         Output column position of each modality's indicator (every modality
         when ``handle_missing=True``, else empty).
     n_missing_ : dict of str to int
-        Training rows where each modality was absent.
+        Training rows where each modality was absent, including those in ``n_failed_``.
+    n_failed_ : dict of str to int
+        Training rows whose input was there but could not be encoded (a broken file with
+        the encoder's ``on_error="nan"`` or ``"zero"``): treated as absent, and logged.
     n_features_in_ : int
         Number of input columns.
     feature_names_in_ : ndarray of str
@@ -266,10 +276,18 @@ class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
         results = Parallel(n_jobs=self.n_jobs)(jobs)
 
         self.transformers_, self._stats, self._scalar = [], {}, {}
-        self.n_missing_, names_out = {}, []
-        for (name, positions, scalar, column, rows), (fitted, block) in zip(plans, results):
+        self.n_missing_, self.n_failed_, names_out, blocks = {}, {}, [], {}
+        for (name, positions, scalar, column, rows), (fitted, block, failed) in zip(plans, results):
+            rows, block = self._drop_failed(name, rows, block, failed)
+            if rows.size == 0:
+                raise ValueError(
+                    f"Modality {name!r}: its transformer could not encode any training row "
+                    f"(see the warnings); fix the inputs or drop the modality ('drop')."
+                )
+            blocks[name] = (rows, block)
             self.transformers_.append((name, fitted, positions))
             self._scalar[name] = scalar
+            self.n_failed_[name] = int(failed.sum())
             self.n_missing_[name] = int(len(column) - rows.size)
             self._stats[name] = block_stats(block, self.scale, self.fill_value)
             names_out += block_names(fitted, take_rows(column, rows[:1]), name, block.shape[1])
@@ -290,8 +308,7 @@ class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
         self.weights_ = {
             name: float((self.weights or {}).get(name, 1.0)) for name, *_ in self.transformers_
         }
-        blocks = {name: (rows, block) for (name, *_, rows), (_, block) in zip(plans, results)}
-        self._dtype = np.result_type(*[block.dtype for _, block in results])
+        self._dtype = np.result_type(*[block.dtype for _, block, _ in results])
         return self._assemble(len(X), blocks)
 
     # -- transforming
@@ -320,13 +337,27 @@ class ModalityUnion(NamedStepsParamsMixin, TransformerMixin, BaseEstimator):
         blocks = {}
         for name, rows in plans:
             width = len(self.blocks_[name])
-            block = next(outputs) if rows.size else np.empty((0, width))
+            block, failed = next(outputs) if rows.size else (np.empty((0, width)), None)
             if block.shape[1] != width:
                 raise ValueError(
                     f"Modality {name!r} gave {block.shape[1]} features; fit gave {width}."
                 )
-            blocks[name] = (rows, block)
+            blocks[name] = self._drop_failed(name, rows, block, failed)
         return self._assemble(len(X), blocks)
+
+    def _drop_failed(self, name, rows, block, failed):
+        """Rows the transformer failed to encode become missing: filled and flagged."""
+        if failed is None or not failed.any():
+            return rows, block
+        if not self.handle_missing:  # every row's block is used as it is
+            return rows, block
+        logger.warning(
+            "ModalityUnion: %d of %d %r rows could not be encoded and are treated as missing.",
+            int(failed.sum()),
+            len(rows),
+            name,
+        )
+        return rows[~failed], block[~failed]
 
     def _assemble(self, n_rows, blocks):
         dtype = self._dtype

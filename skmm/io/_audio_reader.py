@@ -105,7 +105,9 @@ def _read_file(source, max_duration):
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise InputError("the audio bytes are empty (0 bytes).")
-        handle, where = io.BytesIO(bytes(source)), "the audio bytes"
+        handle = io.BytesIO(bytes(source))
+        path = getattr(source, "path", None)  # FileContent: read once by the encoder base
+        where = "the audio bytes" if path is None else f"the audio file {path!r}"
     else:
         handle = open_input_file(source, "audio file")
         where = f"the audio file {os.fspath(source)!r}"

@@ -149,8 +149,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     faces_found_ : ndarray of shape (n_samples,), dtype bool
-        For the rows of the latest ``transform``, whether a face was found
-        (``False`` means the whole image was passed on).
+        After ``fit_transform``: whether a face was found in each row (``False`` means
+        the whole image was passed on). ``transform(X, return_faces_found=True)`` gives
+        the same for any call; ``transform`` itself changes nothing on the estimator.
 
     Examples
     --------
@@ -186,18 +187,22 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         _as_items(X)
         return self
 
-    def transform(self, X):
+    def transform(self, X, *, return_faces_found=False):
         """Crop the largest face of each image.
 
         Parameters
         ----------
         X : list-like of images
             Paths, bytes or RGB arrays (list, 1-D array, Series or one-column DataFrame).
+        return_faces_found : bool, default=False
+            Also return whether a face was found in each row.
 
         Returns
         -------
         crops : ndarray of shape (n_samples,), dtype object
             uint8 RGB arrays.
+        faces_found : ndarray of shape (n_samples,), dtype bool
+            Only with ``return_faces_found=True``.
         """
         items = _as_items(X)
         margin, min_size = self.margin, self.min_size
@@ -217,7 +222,22 @@ class FaceCropper(TransformerMixin, BaseEstimator):
                     f"FaceCropper failed on row {row}{where}: {res}", row=row, source=path
                 ) from res
             crops[row], found[row] = res
-        self.faces_found_ = found
+        return (crops, found) if return_faces_found else crops
+
+    def fit_transform(self, X, y=None):
+        """Crop the largest face of each image; ``faces_found_`` says where one was found.
+
+        Parameters
+        ----------
+        X : list-like of images
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        crops : ndarray of shape (n_samples,), dtype object
+        """
+        crops, self.faces_found_ = self.fit(X).transform(X, return_faces_found=True)
         return crops
 
     def __sklearn_is_fitted__(self):

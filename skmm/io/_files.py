@@ -43,3 +43,50 @@ def open_input_file(path, what="file"):
         handle.close()
         raise InputError(f"{what} {path!r} is empty (0 bytes)")
     return handle
+
+
+class FileContent(bytes):
+    """A file's bytes, read once, that remember the path they came from.
+
+    The encoder base reads each file once, in a worker thread: the bytes are hashed for
+    the cache key and then decoded, and errors still name the file.
+
+    Examples
+    --------
+    >>> from skmm.io._files import FileContent
+    >>> content = FileContent(b"RIFF", "clip.wav")
+    >>> bytes(content), content.path
+    (b'RIFF', 'clip.wav')
+    """
+
+    def __new__(cls, data, path):
+        self = super().__new__(cls, data)
+        self.path = os.fspath(path)
+        return self
+
+    def __reduce__(self):
+        return (FileContent, (bytes(self), self.path))
+
+
+def read_file_content(path, what="file"):
+    """Read a whole file as :class:`FileContent` (errors as :func:`open_input_file`).
+
+    Parameters
+    ----------
+    path : str or path-like
+    what : str, default="file"
+
+    Returns
+    -------
+    content : FileContent
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skmm.io._files import read_file_content
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"; _ = p.write_bytes(b"hi")
+    >>> read_file_content(p).path == str(p)
+    True
+    """
+    with open_input_file(path, what) as handle:
+        return FileContent(handle.read(), path)

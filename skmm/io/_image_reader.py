@@ -8,7 +8,7 @@ import numpy as np
 
 from .._deps import import_optional
 from ..exceptions import InputError
-from ._files import open_input_file
+from ._files import FileContent, open_input_file
 
 #: Pixel limit above which an image is refused before it is decoded (Pillow's default).
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -19,6 +19,8 @@ def _cv2():
 
 
 def _describe(source):
+    if isinstance(source, FileContent):
+        return f"image file {source.path!r}"
     if isinstance(source, (str, os.PathLike)):
         return f"image file {os.fspath(source)!r}"
     if isinstance(source, (bytes, bytearray, memoryview)):

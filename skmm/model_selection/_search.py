@@ -2,6 +2,7 @@
 
 import copy
 import logging
+import numbers
 import tempfile
 import time
 
@@ -15,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmm._deps import import_optional
 from skmm.model_selection import _plots
 from skmm.model_selection._delegation import BestEstimatorMixin
+from skmm.model_selection._heartbeat import FailStaleTrials, beat_interval, fail_stale_trials
 from skmm.model_selection._objective import ERRORS_ATTR, Objective, check_space, metric_names
 from skmm.model_selection._parallel import (
     copy_to_memory,
@@ -94,6 +96,17 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         Score of a fold whose fit fails. A trial whose objective is NaN is marked FAIL.
     callbacks : list of callables, optional
         Passed to ``study.optimize``; each gets ``(study, frozen_trial)``.
+    heartbeat_interval : int or None, default=60
+        Seconds between the "still alive" records of a running trial, when the study
+        lives in a storage (a database or journal file). A trial whose worker was
+        killed (``kill -9``, out of memory, a lost machine) stops beating; after
+        ``2 * heartbeat_interval`` seconds the next search on that study (or a live
+        worker, before its next trial) marks it FAIL and runs its parameters again.
+        On databases this is Optuna's own ``RDBStorage`` heartbeat; on journal files
+        and given studies skmm records the beat as the trial's ``skmm_heartbeat`` user
+        attribute. None turns it off (a killed trial then stays RUNNING).
+    max_retry : int, default=1
+        How many times the parameters of a trial whose worker died are run again.
     pruning_monitor : str or None, default="valid_loss"
         History column the injected pruning callback reports each epoch (see
         :class:`~skmm.model_selection.OptunaPruningCallback` for the step scheme).
@@ -172,6 +185,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         return_train_score=False,
         error_score=np.nan,
         callbacks=None,
+        heartbeat_interval=60,
+        max_retry=1,
         pruning_monitor="valid_loss",
         verbose=0,
     ):
@@ -194,6 +209,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         self.return_train_score = return_train_score
         self.error_score = error_score
         self.callbacks = callbacks
+        self.heartbeat_interval = heartbeat_interval
+        self.max_retry = max_retry
         self.pruning_monitor = pruning_monitor
         self.verbose = verbose
 
@@ -215,6 +232,13 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"direction must be 'maximize' or 'minimize', got {self.direction!r}.")
         if self.backend not in ("processes", "threads"):
             raise ValueError(f"backend must be 'processes' or 'threads', got {self.backend!r}.")
+        interval = self.heartbeat_interval
+        if interval is not None and not (isinstance(interval, numbers.Integral) and interval > 0):
+            raise ValueError(
+                f"heartbeat_interval must be a positive number of seconds or None, got {interval!r}."
+            )
+        if not (isinstance(self.max_retry, numbers.Integral) and self.max_retry >= 0):
+            raise ValueError(f"max_retry must be an int >= 0, got {self.max_retry!r}.")
         if self.study is not None and any(
             p is not None for p in (self.storage, self.study_name, self.sampler, self.pruner)
         ):
@@ -288,7 +312,14 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                 direction=self.direction,
                 processes=processes,
                 tmpdir=tmpdir,
+                heartbeat_interval=self.heartbeat_interval,
+                max_retry=self.max_retry,
             )
+            callbacks = list(self.callbacks or [])
+            objective.heartbeat_interval = beat_interval(study, self.heartbeat_interval)
+            if objective.heartbeat_interval is not None:
+                fail_stale_trials(study, objective.heartbeat_interval, self.max_retry)
+                callbacks.append(FailStaleTrials(objective.heartbeat_interval, self.max_retry))
             if processes:
                 optimize_in_processes(
                     study,
@@ -296,7 +327,7 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                     n_workers=n_workers,
                     n_trials=self.n_trials,
                     timeout=self.timeout,
-                    callbacks=self.callbacks,
+                    callbacks=callbacks,
                     base_seed=seed,
                     verbose=self.verbose,
                 )
@@ -306,7 +337,7 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                     n_trials=self.n_trials,
                     timeout=self.timeout,
                     n_jobs=n_workers,
-                    callbacks=self.callbacks,
+                    callbacks=callbacks,
                 )
             if temporary is not None:  # bring the study into memory before tmpdir goes
                 study = copy_to_memory(study, temporary)
@@ -321,8 +352,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             self.return_train_score,
             maximize,
         )
-        errors = dict.fromkeys(e for t in study.trials for e in t.user_attrs.get(ERRORS_ATTR, []))
-        self.best_index_ = best_row(self.cv_results_, refit_metric, maximize, list(errors))
+        errors = [(t.number, e) for t in study.trials for e in t.user_attrs.get(ERRORS_ATTR, [])]
+        self.best_index_ = best_row(self.cv_results_, refit_metric, maximize, errors)
         self.best_score_ = float(self.cv_results_[f"mean_test_{refit_metric}"][self.best_index_])
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.scorer_ = self._make_scorer()

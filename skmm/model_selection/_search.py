@@ -8,9 +8,11 @@ import time
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags, indexable
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_is_fitted
 
 from skmm._deps import import_optional
@@ -257,8 +259,12 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         y : array-like, optional
         groups : array-like, optional
             Group labels for the CV splitter (e.g. speaker ids with ``GroupKFold``).
+            With metadata routing enabled, also passed to the estimator's ``fit``
+            wherever a step requests them (a :class:`~skmm.fusion.LateFusionClassifier`
+            does by default, for its inner folds).
         **fit_params
-            Passed to the estimator's ``fit`` (sample-aligned ones are split per fold).
+            Passed to the estimator's ``fit`` (sample-aligned ones are split per fold);
+            with metadata routing enabled, routed as the estimator requests them.
 
         Returns
         -------
@@ -275,7 +281,14 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             )
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, groups))
+        split_params = {"groups": groups}
+        if get_config()["enable_metadata_routing"]:
+            # groups go wherever they are requested: the splitter, and e.g. a
+            # LateFusionClassifier's inner folds inside the estimator.
+            params = {**fit_params, **({} if groups is None else {"groups": groups})}
+            routed = process_routing(self, "fit", **params)
+            split_params, fit_params = routed.splitter.split, routed.estimator.fit
+        splits = list(cv.split(X, y, **split_params))
         self.n_splits_ = len(splits)
         maximize = self.direction == "maximize"
         objective = Objective(
@@ -366,6 +379,29 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             self.refit_time_ = time.perf_counter() - start
             logger.info("Refitted the best parameters in %.2f s", self.refit_time_)
         return self
+
+    def get_metadata_routing(self):
+        """Where ``fit``'s metadata go when metadata routing is enabled.
+
+        ``groups`` and fit params reach the CV splitter's ``split`` and the estimator's
+        ``fit`` (each fold gets its rows), as in scikit-learn's searches; the scorers get
+        no metadata.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        splitter = check_cv(self.cv, classifier=is_classifier(self.estimator))
+        return (
+            MetadataRouter(owner=self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=splitter, method_mapping=MethodMapping().add(caller="fit", callee="split")
+            )
+        )
 
     def plot_optimization_history(self, path=None):
         """Plot the history of the study; see :func:`plot_optimization_history`."""

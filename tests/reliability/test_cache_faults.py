@@ -192,3 +192,31 @@ def test_a_namespace_without_description_is_listed(tmp_path):
     (ns,) = cache_info(tmp_path)["namespaces"].values()
     assert ns["entries"] == 1 and ns["encoder"] is None and ns["meta"] is None
     assert ns["summary"] == "unknown encoder"
+
+
+def _write_entries(directory, seed):
+    import numpy as np
+
+    from skmm.cache import EmbeddingCache
+
+    cache = EmbeddingCache("shared", directory, {"encoder": "Test"})
+    keys = [f"{k:032x}" for k in np.random.default_rng(seed).permutation(200)]
+    for start in range(0, 200, 20):  # batches, as an encoder writes them
+        cache.put_many({k: np.full(8, int(k, 16), dtype=np.float32) for k in keys[start:][:20]})
+    return len(keys)
+
+
+def test_concurrent_writers_of_the_same_keys_leave_whole_entries(tmp_path):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")  # the workers only write files
+    with ProcessPoolExecutor(4, mp_context=context) as pool:
+        assert list(pool.map(_write_entries, [tmp_path] * 4, range(4))) == [200] * 4
+    cache_stats(reset=True)
+    keys = [f"{k:032x}" for k in range(200)]
+    found = EmbeddingCache("shared", tmp_path).get_many(keys)
+    assert cache_stats()["disk_hits"] == 200 and cache_stats()["corrupt"] == 0
+    for key, vector in found.items():
+        np.testing.assert_array_equal(vector, np.full(8, int(key, 16), dtype=np.float32))
+    assert list(tmp_path.rglob("*.tmp")) == []

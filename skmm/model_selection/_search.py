@@ -237,7 +237,7 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         interval = self.heartbeat_interval
         if interval is not None and not (isinstance(interval, numbers.Integral) and interval > 0):
             raise ValueError(
-                f"heartbeat_interval must be a positive number of seconds or None, got {interval!r}."
+                f"heartbeat_interval must be a whole number of seconds >= 1, or None; got {interval!r}."
             )
         if not (isinstance(self.max_retry, numbers.Integral) and self.max_retry >= 0):
             raise ValueError(f"max_retry must be an int >= 0, got {self.max_retry!r}.")

@@ -10,31 +10,42 @@ Entries live in two layers:
 A key is the hash of the input's content under a *namespace*, the hash of the model's
 identity (path + weights fingerprint) and of every parameter that changes the output.
 Disk writes go to a temporary file that is renamed into place, so readers never see a
-half-written entry; each entry carries a checksum, and a torn or corrupt entry is
-deleted and recomputed.
+half-written entry. Each entry names the namespace, key, dtype and shape it was written
+for, under one checksum with the vector: a torn or damaged entry, or one that belongs to
+another key or configuration, is deleted and recomputed, never served.
 """
 
 import hashlib
-import io
 import json
 import logging
 import os
 import shutil
 import tempfile
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from ._cache_entry import CorruptEntry, OldFormatEntry, decode_entry, encode_entry, sweep_orphans
+from ._cache_memory import MemoryStore
+
+__all__ = ["EmbeddingCache", "cache_info", "cache_stats", "clear_cache", "default_cache_dir"]
+
 logger = logging.getLogger("skmm")
 
-_MAGIC = b"SKMMv1\n"
-_DIGEST = 16
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 1  # part of every namespace: bump only when vectors themselves change
 
 _stats_lock = threading.Lock()
-_STATS = {"memory_hits": 0, "disk_hits": 0, "misses": 0, "writes": 0, "corrupt": 0}
+_STATS = {
+    "memory_hits": 0,
+    "disk_hits": 0,
+    "misses": 0,
+    "writes": 0,
+    "failed_writes": 0,
+    "corrupt": 0,
+}
+# Namespace folders this process has already swept of orphan temporary files.
+_SWEPT = set()
 
 
 def default_cache_dir():
@@ -77,75 +88,16 @@ def namespace_key(description):
     return content_hash(blob.encode())
 
 
-class _MemoryStore:
-    """Process-wide LRU of embeddings, bounded in bytes (``$SKMM_CACHE_MEMORY_MB``, default 1024)."""
-
-    def __init__(self):
-        self._data = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    @property
-    def limit(self):
-        return int(float(os.environ.get("SKMM_CACHE_MEMORY_MB", 1024)) * 2**20)
-
-    def get(self, key):
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        limit = self.limit
-        if value.nbytes > limit:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._bytes -= old.nbytes
-            self._data[key] = value
-            self._bytes += value.nbytes
-            while self._bytes > limit and self._data:
-                _, dropped = self._data.popitem(last=False)
-                self._bytes -= dropped.nbytes
-
-    def clear(self, namespace=None):
-        with self._lock:
-            if namespace is None:
-                self._data.clear()
-                self._bytes = 0
-                return
-            for key in [k for k in self._data if k.startswith(namespace)]:
-                self._bytes -= self._data.pop(key).nbytes
-
-    def info(self):
-        with self._lock:
-            return len(self._data), self._bytes
-
-
-_MEMORY = _MemoryStore()
-
-
-def _encode_entry(vector):
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(vector), allow_pickle=False)
-    payload = buf.getvalue()
-    return _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
-
-
-def _decode_entry(blob):
-    head = len(_MAGIC)
-    if len(blob) < head + _DIGEST or blob[:head] != _MAGIC:
-        raise ValueError("bad header")
-    digest, payload = blob[head : head + _DIGEST], blob[head + _DIGEST :]
-    if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
-        raise ValueError("checksum mismatch")
-    return np.load(io.BytesIO(payload), allow_pickle=False)
+_MEMORY = MemoryStore()
 
 
 class EmbeddingCache:
     """Embeddings of one encoder configuration, in memory and (optionally) on disk.
+
+    An encoder opens one per ``transform`` call. A disk entry is served only if its
+    checksum holds and it was written for this namespace and key; anything else is
+    counted as corrupt, deleted and recomputed. When the disk cannot be written (full,
+    read-only), the entries stay in memory and one warning is logged per cache object.
 
     Parameters
     ----------
@@ -155,7 +107,7 @@ class EmbeddingCache:
         Root of the on-disk cache; None keeps entries in memory only.
     description : dict, optional
         Written once as ``meta.json`` beside the entries, so a person can tell what a
-        namespace holds.
+        namespace holds (:func:`cache_info` reads it back).
 
     Examples
     --------
@@ -171,6 +123,8 @@ class EmbeddingCache:
         self.namespace = namespace
         self.directory = None if directory is None else Path(directory) / namespace
         self.description = description
+        self._lock = threading.Lock()
+        self._write_warned = False
 
     def _path(self, key):
         return self.directory / key[:2] / f"{key}.npy"
@@ -179,6 +133,7 @@ class EmbeddingCache:
         """Look up ``keys``; returns a dict of the ones found (memory first, then disk)."""
         found = {}
         counts = {"memory_hits": 0, "disk_hits": 0, "misses": 0, "corrupt": 0}
+        damaged = []
         for key in keys:
             full = f"{self.namespace}/{key}"
             value = _MEMORY.get(full)
@@ -186,17 +141,28 @@ class EmbeddingCache:
                 found[key] = value
                 counts["memory_hits"] += 1
                 continue
-            value = self._read(key, counts) if self.directory is not None else None
+            value = self._read(key, damaged) if self.directory is not None else None
             if value is None:
                 counts["misses"] += 1
                 continue
             _MEMORY.put(full, value)
             found[key] = value
             counts["disk_hits"] += 1
+        if damaged:
+            counts["corrupt"] = len(damaged)
+            path, reason = damaged[0]
+            logger.warning(
+                "skmm cache: %d corrupt entr%s under %s (first: %s: %s); deleted, recomputing",
+                len(damaged),
+                "y" if len(damaged) == 1 else "ies",
+                self.directory,
+                path.name,
+                reason,
+            )
         _bump(counts)
         return found
 
-    def _read(self, key, counts):
+    def _read(self, key, damaged):
         path = self._path(key)
         try:
             blob = path.read_bytes()
@@ -206,17 +172,16 @@ class EmbeddingCache:
             logger.warning("skmm cache: cannot read %s (%s); recomputing", path, exc)
             return None
         try:
-            return _decode_entry(blob)
-        except Exception as exc:  # any damage means: recompute
-            counts["corrupt"] += 1
-            logger.warning(
-                "skmm cache: entry %s is corrupt (%s); deleting and recomputing", path, exc
-            )
-            try:
-                path.unlink()
-            except OSError:
-                pass
-            return None
+            return decode_entry(blob, self.namespace, key)
+        except OldFormatEntry:
+            return None  # a miss: the recomputed entry replaces it in place
+        except CorruptEntry as exc:
+            damaged.append((path, exc))
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
 
     def put_many(self, items):
         """Store ``{key: vector}``; disk writes are atomic (temporary file + rename)."""
@@ -226,22 +191,53 @@ class EmbeddingCache:
             value = np.asarray(value)
             value.setflags(write=False)
             _MEMORY.put(f"{self.namespace}/{key}", value)
-        if self.directory is not None:
+        if self.directory is None:
+            _bump({"writes": len(items)})
+            return
+        written, error = 0, None
+        try:
+            self._write_meta()
+        except OSError as exc:  # a full or read-only disk must not stop the encoding
+            error = exc
+        self._sweep_once()
+        for key, value in items.items():
             try:
-                self._write_meta()
-                for key, value in items.items():
-                    self._write(key, value)
-            except OSError as exc:  # a full or read-only disk must not stop the encoding
-                logger.warning(
-                    "skmm cache: cannot write under %s (%s); keeping entries in memory only",
-                    self.directory,
-                    exc,
-                )
-        _bump({"writes": len(items)})
+                self._write(key, value)
+                written += 1
+            except OSError as exc:
+                error = exc
+        _bump({"writes": written, "failed_writes": len(items) - written})
+        if written < len(items):
+            self._warn_unwritable(error)
+
+    def _warn_unwritable(self, exc):
+        with self._lock:
+            if self._write_warned:
+                return
+            self._write_warned = True
+        logger.warning(
+            "skmm cache: cannot write under %s (%s); keeping entries in memory only "
+            "(said once per call; cache_stats()['failed_writes'] counts them)",
+            self.directory,
+            exc,
+        )
+
+    def _sweep_once(self):
+        with self._lock:
+            if self.directory in _SWEPT or not self.directory.is_dir():
+                return
+            _SWEPT.add(self.directory)
+        removed = sweep_orphans(self.directory)
+        if removed:
+            logger.info(
+                "skmm cache: removed %d temporary files left by killed writers in %s",
+                removed,
+                self.directory,
+            )
 
     def _write_meta(self):
         meta = self.directory / "meta.json"
-        if meta.exists() or self.description is None:
+        if self.description is None or meta.exists():
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(meta, json.dumps(self.description, indent=1, default=str).encode())
@@ -249,7 +245,7 @@ class EmbeddingCache:
     def _write(self, key, value):
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, _encode_entry(value))
+        _atomic_write(path, encode_entry(value, self.namespace, key))
 
 
 def _atomic_write(path, blob):
@@ -275,19 +271,26 @@ def _bump(counts):
 def cache_stats(reset=False):
     """Process-wide cache counters.
 
-    Memory hits, disk hits, misses (items the model had to encode), writes and corrupt
-    entries found.
+    ``memory_hits`` and ``disk_hits``; ``misses`` (items the model had to encode);
+    ``writes`` (entries stored: on disk for a disk cache, only those whose write
+    succeeded; in memory for a memory-only cache); ``failed_writes`` (entries a full or
+    read-only disk refused, kept in memory only); ``corrupt`` (disk entries found damaged
+    or belonging to another key or configuration, deleted and recomputed).
 
     Parameters
     ----------
     reset : bool, default=False
         Set the counters back to zero after reading them.
 
+    Returns
+    -------
+    stats : dict of str to int
+
     Examples
     --------
     >>> from skmm.cache import cache_stats
     >>> sorted(cache_stats())
-    ['corrupt', 'disk_hits', 'memory_hits', 'misses', 'writes']
+    ['corrupt', 'disk_hits', 'failed_writes', 'memory_hits', 'misses', 'writes']
     """
     with _stats_lock:
         out = dict(_STATS)
@@ -295,6 +298,37 @@ def cache_stats(reset=False):
             for name in _STATS:
                 _STATS[name] = 0
     return out
+
+
+def _cache_root(cache_dir):
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(
+            f"The cache folder {str(root)!r} is a file, not a folder. Pass the folder that "
+            "holds the cache (cache_dir=..., --cache-dir, $SKMM_CACHE_DIR), or move the file."
+        )
+    return root
+
+
+# Description keys that say which encoder and weights; every other key is an output param.
+_IDENTITY = ("encoder", "model", "dtype")
+
+
+def _describe(meta):
+    """The per-namespace fields of :func:`cache_info` from a stored description."""
+    meta = meta if isinstance(meta, dict) else {}
+    params = {k: v for k, v in sorted(meta.items()) if k not in _IDENTITY}
+    words = [str(meta.get("encoder", "unknown encoder"))]
+    if meta.get("model") is not None:
+        words.append(str(meta["model"]))
+    words += [f"{k}={v}" for k, v in params.items()]
+    return {
+        "encoder": meta.get("encoder"),
+        "model": meta.get("model"),
+        "dtype": meta.get("dtype"),
+        "params": params,
+        "summary": " ".join(words),
+    }
 
 
 def cache_info(cache_dir=None):
@@ -308,8 +342,18 @@ def cache_info(cache_dir=None):
     Returns
     -------
     info : dict
-        ``{"path", "disk_entries", "disk_bytes", "memory_entries", "memory_bytes", "namespaces"}``
-        where ``namespaces`` maps each namespace to its entries, bytes and ``meta.json`` content.
+        ``{"path", "disk_entries", "disk_bytes", "memory_entries", "memory_bytes",
+        "namespaces"}``. ``namespaces`` maps each namespace (one encoder configuration)
+        to a dict: ``entries`` and ``bytes`` on disk; ``encoder`` (class name), ``model``
+        (weights identity) and ``dtype``; ``params``, the output-changing parameters
+        (pooling, ``max_length``, ...); ``summary``, all of that on one line; ``meta``,
+        the stored description as it is (None for a namespace without one, whose other
+        fields are then None or empty).
+
+    Raises
+    ------
+    NotADirectoryError
+        When ``cache_dir`` is a file.
 
     Examples
     --------
@@ -318,11 +362,11 @@ def cache_info(cache_dir=None):
     >>> cache_info(tempfile.mkdtemp())["disk_entries"]
     0
     """
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root = _cache_root(cache_dir)
     namespaces = {}
     if root.is_dir():
         for ns in sorted(p for p in root.iterdir() if p.is_dir()):
-            files = [f for f in ns.glob("*/*.npy")]
+            files = list(ns.glob("*/*.npy"))
             meta_path = ns / "meta.json"
             try:
                 meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
@@ -330,7 +374,8 @@ def cache_info(cache_dir=None):
                 meta = None
             namespaces[ns.name] = {
                 "entries": len(files),
-                "bytes": sum(f.stat().st_size for f in files),
+                "bytes": sum(_size(f) for f in files),
+                **_describe(meta),
                 "meta": meta,
             }
     mem_entries, mem_bytes = _MEMORY.info()
@@ -342,6 +387,13 @@ def cache_info(cache_dir=None):
         "memory_bytes": mem_bytes,
         "namespaces": namespaces,
     }
+
+
+def _size(path):
+    try:
+        return path.stat().st_size
+    except OSError:  # deleted by another process while we counted
+        return 0
 
 
 def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):
@@ -356,6 +408,11 @@ def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):
     memory, disk : bool, default=True
         Which layers to clear.
 
+    Raises
+    ------
+    NotADirectoryError
+        When ``disk`` is true and ``cache_dir`` is a file.
+
     Examples
     --------
     >>> import tempfile
@@ -366,9 +423,10 @@ def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):
         _MEMORY.clear(None if namespace is None else f"{namespace}/")
     if not disk:
         return
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root = _cache_root(cache_dir)
     if not root.is_dir():
         return
     targets = [root / namespace] if namespace else [p for p in root.iterdir() if p.is_dir()]
     for target in targets:
         shutil.rmtree(target, ignore_errors=True)
+        _SWEPT.discard(target)

@@ -176,3 +176,87 @@ def test_string_labels_and_sample_weight():
     assert list(late.classes_) == ["angry", "calm"]
     with pytest.raises(ValueError, match="1 class"):
         late.fit(X, np.zeros(len(X)))
+
+
+def _speakers(n_speakers=30, per=8):
+    """Rows of speakers who each act one emotion; a block that identifies the speaker."""
+    rng = np.random.RandomState(0)
+    groups = rng.permutation(np.repeat(np.arange(n_speakers), per))
+    y = rng.randint(0, 2, n_speakers)[groups]
+    speaker = rng.normal(size=(n_speakers, 8))[groups] + 0.05 * rng.normal(size=(len(y), 8))
+    voice = rng.normal(size=(len(y), 3))
+    voice[:, 0] += 1.5 * y
+    estimators = [
+        ("voice", LogisticRegression(), slice(0, 3)),
+        ("speaker", KNeighborsClassifier(n_neighbors=1), slice(3, 11)),
+    ]
+    return np.c_[voice, speaker], y, groups, estimators
+
+
+def _trusts_voice(late):
+    voice_coef, speaker_coef = late.final_estimator_.coef_[0, :2]
+    return voice_coef > 3 * speaker_coef
+
+
+def test_routed_groups_reach_the_inner_splits_in_cross_validate():
+    import sklearn
+    from sklearn.model_selection import GroupKFold, cross_validate
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, groups, estimators = _speakers()
+    pipe = Pipeline([("scale", FunctionTransformer()), ("head", LateFusionClassifier(estimators))])
+    kw = {"cv": GroupKFold(3), "return_estimator": True, "error_score": "raise"}
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = cross_validate(pipe, X, y, params={"groups": groups}, **kw)
+        opted_out = clone(pipe).set_params(head=LateFusionClassifier(estimators))
+        opted_out.named_steps["head"].set_fit_request(groups=False)
+        unrouted = cross_validate(opted_out, X, y, params={"groups": groups}, **kw)
+    assert all(_trusts_voice(p.named_steps["head"]) for p in routed["estimator"])
+    # without the groups, the inner folds share speakers and the meta-learner trusts them
+    assert not any(_trusts_voice(p.named_steps["head"]) for p in unrouted["estimator"])
+    # without routing, groups= reaches the outer splitter only (sklearn's rule); the
+    # fit parameter head__groups still reaches the inner splits
+    plain = cross_validate(pipe, X, y, groups=groups, **kw)
+    assert not any(_trusts_voice(p.named_steps["head"]) for p in plain["estimator"])
+    pipe.fit(X, y, head__groups=groups)
+    assert _trusts_voice(pipe.named_steps["head"])
+
+
+def test_routed_groups_reach_the_inner_splits_in_an_optuna_search():
+    import sklearn
+    from sklearn.model_selection import GroupKFold
+
+    optuna = pytest.importorskip("optuna")
+    from skmm.model_selection import OptunaSearchCV
+
+    X, y, groups, estimators = _speakers()
+    # GroupKFold refuses to split without groups: a trial completes only if they arrive
+    head = LateFusionClassifier(estimators, cv=GroupKFold(3))
+    space = {"final_estimator__C": optuna.distributions.FloatDistribution(0.1, 10, log=True)}
+    search = OptunaSearchCV(
+        head.set_params(final_estimator=LogisticRegression()),
+        space,
+        n_trials=2,
+        cv=GroupKFold(2),
+        error_score="raise",
+        random_state=0,
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        search.fit(X, y, groups=groups)
+    assert list(search.cv_results_["state"]) == ["COMPLETE"] * 2
+    assert _trusts_voice(search.best_estimator_)
+    with pytest.raises(ValueError, match="groups"):
+        clone(search).fit(X, y, groups=groups)  # routing off: groups reach the outer split only
+
+
+def test_too_few_groups_for_the_inner_folds_names_the_parameter():
+    from sklearn.pipeline import Pipeline
+
+    X, _, groups, estimators = _speakers(n_speakers=4)
+    y = groups % 2  # two speakers per class
+    pipe = Pipeline([("head", LateFusionClassifier(estimators, cv=5))])
+    with pytest.raises(ValueError, match=r"5 inner folds .* only 4 groups.*head__cv.* at most 4"):
+        pipe.fit(X, y, head__groups=groups)
+    pipe.set_params(head__cv=4).fit(X, y, head__groups=groups)
+    assert pipe.predict(X).shape == y.shape  # cv=4 fits: one speaker per inner fold

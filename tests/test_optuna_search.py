@@ -479,3 +479,30 @@ def test_trials_after_the_first_encode_nothing(tiny_text_model):
     assert misses[0] == len(set(texts))
     assert misses[1:] == [0, 0]
     assert cache_stats()["misses"] == 0  # the refit too
+
+
+class Boom(ClassifierMixin, BaseEstimator):
+    """Fails to fit, naming its ``tag``."""
+
+    def __init__(self, tag="a"):
+        self.tag = tag
+
+    def fit(self, X, y):
+        raise ValueError(f"cannot fit with tag={self.tag}")
+
+
+def test_when_no_trial_completes_the_error_names_the_first_trials_error(data):
+    X, y = data
+    study = optuna.create_study(direction="maximize")
+    for tag in ["first", "second", "first"]:
+        study.enqueue_trial({"tag": tag})
+    space = {"tag": CategoricalDistribution(["first", "second"])}
+    search = OptunaSearchCV(Boom(), space, n_trials=3, cv=2, study=study)
+    with pytest.warns(Warning, match="failed"), pytest.raises(ValueError) as info:
+        search.fit(X, y)
+    message = str(info.value)
+    assert "{'FAIL': 3}" in message
+    assert (
+        "first failed trial, number 0, failed with ValueError: cannot fit with tag=first" in message
+    )
+    assert message.count("tag=second") == 1 and message.count("tag=first") == 1

@@ -39,6 +39,10 @@ class ModalityExpert(ClassifierMixin, BaseEstimator):
         Column position of the block's missing indicator.
     """
 
+    # LateFusionClassifier hands it sample weights through cross_val_predict, which routes
+    # them only to estimators that request them when metadata routing is on.
+    __metadata_request__fit = {"sample_weight": True}
+
     def __init__(self, estimator, features, missing=None):
         self.estimator = estimator
         self.features = features

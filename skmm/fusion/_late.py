@@ -67,6 +67,8 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
         :class:`~sklearn.model_selection.StratifiedKFold`, or
         :class:`~sklearn.model_selection.StratifiedGroupKFold` when ``groups``
         is passed to ``fit``; a splitter object is used as it is (with ``groups``).
+        With groups, it cannot exceed the number of distinct groups in the rows
+        being fitted (in a pipeline, set it as ``<step>__cv``, e.g. ``head__cv``).
     stack_method : {"predict_proba", "decision_function", "auto"}, default="predict_proba"
         Output of each modality's classifier fed to the meta-learner; ``"auto"``
         takes ``predict_proba`` when available. For two classes only the second
@@ -97,6 +99,17 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
     feature_names_in_ : ndarray of str
         Input column names, when X was a DataFrame with string column names.
 
+    Notes
+    -----
+    Groups (e.g. speakers) must reach the inner splits too, or a speaker's clips are
+    predicted by classifiers that saw that speaker. Without metadata routing, pass
+    them to ``fit`` (``groups=``; in a pipeline ``params={"head__groups": g}``). With
+    ``sklearn.set_config(enable_metadata_routing=True)``, ``groups`` given to
+    ``cross_validate(..., params={"groups": g})``, a search's ``fit`` or a pipeline's
+    ``fit`` reach this estimator and its inner splits: it requests ``groups`` by
+    default (``set_fit_request(groups=False)`` opts out). ``sample_weight`` is routed
+    only once requested with ``set_fit_request(sample_weight=True)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -115,6 +128,8 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
     """
 
     _steps_param = "estimators"
+    # Routed groups reach the inner out-of-fold splits without a set_fit_request call.
+    __metadata_request__fit = {"groups": True}
 
     def __init__(
         self,
@@ -189,10 +204,32 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
             raise ValueError(f"Modality {name!r}: {type(est).__name__} has no {method}.")
         return method
 
-    def _splitter(self, y, groups):
+    def _inner_splits(self, X, y, groups):
+        """The out-of-fold splits, drawn once; a failure names the ``cv`` parameter."""
         if groups is not None and (self.cv is None or isinstance(self.cv, numbers.Integral)):
-            return StratifiedGroupKFold(n_splits=5 if self.cv is None else self.cv)
-        return check_cv(self.cv, y, classifier=True)
+            splitter = StratifiedGroupKFold(n_splits=5 if self.cv is None else self.cv)
+        else:
+            splitter = check_cv(self.cv, y, classifier=True)
+        try:
+            return list(splitter.split(X, y, groups))
+        except ValueError as exc:
+            n_splits = getattr(splitter, "n_splits", None)
+            where = (
+                "set LateFusionClassifier's cv parameter (in a pipeline '<step>__cv', "
+                "e.g. head__cv in make_fusion_pipeline)"
+            )
+            if groups is not None and n_splits is not None:
+                n_groups = len(np.unique(np.asarray(groups)))
+                if n_splits > n_groups:
+                    raise ValueError(
+                        f"LateFusionClassifier makes {n_splits} inner folds (cv={self.cv!r}) "
+                        f"for its out-of-fold predictions, but the {len(y)} rows it is fitted "
+                        f"on hold only {n_groups} groups: {where} to at most {n_groups}."
+                    ) from exc
+            raise ValueError(
+                f"LateFusionClassifier could not split its {len(y)} rows into inner folds "
+                f"(cv={self.cv!r}): {exc} To change the inner folds, {where}."
+            ) from exc
 
     def fit(self, X, y, groups=None, sample_weight=None):
         """Fit each modality's classifier out of fold, then the meta-learner on their predictions.
@@ -232,7 +269,7 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
                 )
             fit_params["sample_weight"] = sample_weight
         specs = self._resolve_blocks(X_in, X)
-        splitter = self._splitter(y_enc, groups)
+        splits = self._inner_splits(X, y_enc, groups)
         self.blocks_ = {name: {"features": f, "missing": m} for name, _, f, m in specs}
         self.stack_method_, self.experts_, oof = [], [], []
         for name, est, features, missing in specs:
@@ -243,8 +280,7 @@ class LateFusionClassifier(NamedStepsParamsMixin, ClassifierMixin, BaseEstimator
                     expert,
                     X,
                     y_enc,
-                    groups=groups,
-                    cv=splitter,
+                    cv=splits,  # drawn with groups above, so routing has nothing to pass
                     method=method,
                     n_jobs=self.n_jobs,
                     params=fit_params,

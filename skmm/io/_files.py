@@ -36,7 +36,8 @@ def open_input_file(path, what="file"):
     except FileNotFoundError:
         raise InputError(f"{what} not found: {path!r} does not exist") from None
     except IsADirectoryError:
-        raise InputError(f"expected an {what}, but {path!r} is a directory") from None
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise InputError(f"expected {article} {what}, but {path!r} is a directory") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
     if os.fstat(handle.fileno()).st_size == 0:

@@ -10,6 +10,7 @@ from sklearn.model_selection import cross_validate
 
 from skmm._deps import import_optional
 from skmm.model_selection._context import trial_scope
+from skmm.model_selection._heartbeat import TrialHeartbeat
 
 
 class SearchSpaceError(ValueError, TypeError):
@@ -129,7 +130,11 @@ class Objective:
 
     Each fold is one ``cross_validate`` call on a precomputed split, inside a
     :func:`trial_scope` naming the fold, so pruning callbacks know where they are.
+    With ``heartbeat_interval`` set, the trial records that it is alive while it runs
+    (:class:`~skmm.model_selection._heartbeat.TrialHeartbeat`).
     """
+
+    heartbeat_interval = None
 
     def __init__(
         self,
@@ -195,6 +200,12 @@ class Objective:
         return {k: float(np.asarray(out[k])[0]) for k in self.keys()}
 
     def __call__(self, trial):
+        if self.heartbeat_interval is None:
+            return self._evaluate(trial)
+        with TrialHeartbeat(trial, self.heartbeat_interval):
+            return self._evaluate(trial)
+
+    def _evaluate(self, trial):
         optuna = import_optional("optuna", "hyperparameter search")
         params = suggest_params(self.space, trial)
         estimator = clone(self.estimator).set_params(**params)

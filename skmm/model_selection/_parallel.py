@@ -8,11 +8,12 @@ import os
 from joblib import Parallel, delayed
 
 from skmm._deps import import_optional
+from skmm.model_selection._heartbeat import rdb_storage
 
 logger = logging.getLogger(__name__)
 
 
-def resolve_storage(storage):
+def resolve_storage(storage, heartbeat_interval=None, max_retry=0):
     """Turn ``storage`` into what :func:`optuna.create_study` accepts.
 
     * ``None`` or an optuna storage object: returned as is (None means in memory);
@@ -22,7 +23,9 @@ def resolve_storage(storage):
       machine or on a shared file system;
     * a plain path ending in ``.db``/``.sqlite``/``.sqlite3``: ``"sqlite:///<path>"``;
     * any other URL (``sqlite:///...``, ``postgresql://...``, ``mysql://...``):
-      returned unchanged, optuna opens it with SQLAlchemy.
+      returned unchanged, optuna opens it with SQLAlchemy; with a ``heartbeat_interval``
+      (seconds), an ``RDBStorage`` that fails the trials of dead workers and queues them
+      again up to ``max_retry`` times (see :mod:`skmm.model_selection._heartbeat`).
 
     Examples
     --------
@@ -37,12 +40,13 @@ def resolve_storage(storage):
     text = os.fspath(storage)
     if text.startswith("journal://"):
         path = text[len("journal://") :]
-    elif "://" in text:
-        return text
+    elif "://" in text or text.endswith((".db", ".sqlite", ".sqlite3")):
+        url = text if "://" in text else f"sqlite:///{text}"
+        if heartbeat_interval is None:
+            return url
+        return rdb_storage(url, heartbeat_interval, max_retry)
     elif text.endswith((".log", ".journal")):
         path = text
-    elif text.endswith((".db", ".sqlite", ".sqlite3")):
-        return f"sqlite:///{text}"
     else:
         raise ValueError(
             f"storage={text!r} is neither a database URL nor a journal file. Use e.g. "
@@ -75,11 +79,24 @@ def optuna_verbosity(verbose):
         optuna.logging.set_verbosity(old)
 
 
-def open_study(study, *, storage, study_name, sampler, pruner, direction, processes, tmpdir):
+def open_study(
+    study,
+    *,
+    storage,
+    study_name,
+    sampler,
+    pruner,
+    direction,
+    processes,
+    tmpdir,
+    heartbeat_interval=None,
+    max_retry=0,
+):
     """Create or resume the study a search runs; returns ``(study, temporary storage)``.
 
     Without a storage, worker processes cannot share trials held in memory, so a
-    journal file in ``tmpdir`` stands in (the temporary storage, else None).
+    journal file in ``tmpdir`` stands in (the temporary storage, else None). A database
+    URL gets Optuna's heartbeat when ``heartbeat_interval`` is set.
     """
     optuna = import_optional("optuna", "hyperparameter search")
     temporary = None
@@ -93,7 +110,7 @@ def open_study(study, *, storage, study_name, sampler, pruner, direction, proces
                 "file), or use backend='threads'."
             )
     else:
-        storage = resolve_storage(storage)
+        storage = resolve_storage(storage, heartbeat_interval, max_retry)
         if storage is None and processes:
             storage = temporary = resolve_storage(os.path.join(tmpdir, "study.log"))
         study = optuna.create_study(

@@ -83,19 +83,33 @@ def build_cv_results(trials, space, scoring, n_splits, return_train_score, maxim
 def best_row(results, metric, maximize, errors=()):
     """Row of the best completed trial with a finite mean ``metric`` (ties: lowest trial).
 
-    When there is none, the ValueError quotes ``errors`` (the distinct fit errors), as
-    scikit-learn's searches do when every fit failed.
+    When there is none, the ValueError leads with the first failed trial's error and
+    lists the other distinct ones; ``errors`` holds ``(trial number, message)`` pairs of
+    the failed folds.
     """
     means = np.asarray(results.get(f"mean_test_{metric}", np.empty(0)), dtype=float)
     usable = (results["state"] == "COMPLETE") & ~np.isnan(means)
     if not usable.any():
         states = {str(s): int((results["state"] == s).sum()) for s in set(results["state"])}
-        details = "".join(f"\n  {e}" for e in errors)
+        first, others = _failure_summary(errors)
         raise ValueError(
-            f"No trial completed with a finite score (trials by state: {states}). Set "
-            "error_score='raise' to see why fits fail, or relax the pruner."
-            + (f" Errors of the failed fits:{details}" if details else "")
+            f"No trial completed with a finite score (trials by state: {states}).{first} "
+            "Set error_score='raise' to see the full traceback, or relax the pruner." + others
         )
     if maximize:
         return int(np.argmax(np.where(usable, means, -np.inf)))
     return int(np.argmin(np.where(usable, means, np.inf)))
+
+
+def _failure_summary(errors):
+    """The first failed trial's error, and the other distinct errors ('' when none)."""
+    errors = sorted(errors, key=lambda pair: pair[0])
+    if not errors:
+        return "", ""
+    number, first = errors[0]
+    others = list(dict.fromkeys(message for _, message in errors if message != first))
+    listed = "".join(f"\n  {e}" for e in others)
+    return (
+        f" The first failed trial, number {number}, failed with {first.rstrip('.')}.",
+        f" Other distinct errors ({len(others)}):{listed}" if others else "",
+    )

@@ -2,19 +2,23 @@
 
 import copy
 import logging
+import numbers
 import tempfile
 import time
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags, indexable
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_is_fitted
 
 from skmm._deps import import_optional
 from skmm.model_selection import _plots
 from skmm.model_selection._delegation import BestEstimatorMixin
+from skmm.model_selection._heartbeat import FailStaleTrials, beat_interval, fail_stale_trials
 from skmm.model_selection._objective import ERRORS_ATTR, Objective, check_space, metric_names
 from skmm.model_selection._parallel import (
     copy_to_memory,
@@ -94,6 +98,17 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         Score of a fold whose fit fails. A trial whose objective is NaN is marked FAIL.
     callbacks : list of callables, optional
         Passed to ``study.optimize``; each gets ``(study, frozen_trial)``.
+    heartbeat_interval : int or None, default=60
+        Seconds between the "still alive" records of a running trial, when the study
+        lives in a storage (a database or journal file). A trial whose worker was
+        killed (``kill -9``, out of memory, a lost machine) stops beating; after
+        ``2 * heartbeat_interval`` seconds the next search on that study (or a live
+        worker, before its next trial) marks it FAIL and runs its parameters again.
+        On databases this is Optuna's own ``RDBStorage`` heartbeat; on journal files
+        and given studies skmm records the beat as the trial's ``skmm_heartbeat`` user
+        attribute. None turns it off (a killed trial then stays RUNNING).
+    max_retry : int, default=1
+        How many times the parameters of a trial whose worker died are run again.
     pruning_monitor : str or None, default="valid_loss"
         History column the injected pruning callback reports each epoch (see
         :class:`~skmm.model_selection.OptunaPruningCallback` for the step scheme).
@@ -172,6 +187,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         return_train_score=False,
         error_score=np.nan,
         callbacks=None,
+        heartbeat_interval=60,
+        max_retry=1,
         pruning_monitor="valid_loss",
         verbose=0,
     ):
@@ -194,6 +211,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         self.return_train_score = return_train_score
         self.error_score = error_score
         self.callbacks = callbacks
+        self.heartbeat_interval = heartbeat_interval
+        self.max_retry = max_retry
         self.pruning_monitor = pruning_monitor
         self.verbose = verbose
 
@@ -215,6 +234,13 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"direction must be 'maximize' or 'minimize', got {self.direction!r}.")
         if self.backend not in ("processes", "threads"):
             raise ValueError(f"backend must be 'processes' or 'threads', got {self.backend!r}.")
+        interval = self.heartbeat_interval
+        if interval is not None and not (isinstance(interval, numbers.Integral) and interval > 0):
+            raise ValueError(
+                f"heartbeat_interval must be a whole number of seconds >= 1, or None; got {interval!r}."
+            )
+        if not (isinstance(self.max_retry, numbers.Integral) and self.max_retry >= 0):
+            raise ValueError(f"max_retry must be an int >= 0, got {self.max_retry!r}.")
         if self.study is not None and any(
             p is not None for p in (self.storage, self.study_name, self.sampler, self.pruner)
         ):
@@ -233,8 +259,12 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
         y : array-like, optional
         groups : array-like, optional
             Group labels for the CV splitter (e.g. speaker ids with ``GroupKFold``).
+            With metadata routing enabled, also passed to the estimator's ``fit``
+            wherever a step requests them (a :class:`~skmm.fusion.LateFusionClassifier`
+            does by default, for its inner folds).
         **fit_params
-            Passed to the estimator's ``fit`` (sample-aligned ones are split per fold).
+            Passed to the estimator's ``fit`` (sample-aligned ones are split per fold);
+            with metadata routing enabled, routed as the estimator requests them.
 
         Returns
         -------
@@ -251,7 +281,14 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             )
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, groups))
+        split_params = {"groups": groups}
+        if get_config()["enable_metadata_routing"]:
+            # groups go wherever they are requested: the splitter, and e.g. a
+            # LateFusionClassifier's inner folds inside the estimator.
+            params = {**fit_params, **({} if groups is None else {"groups": groups})}
+            routed = process_routing(self, "fit", **params)
+            split_params, fit_params = routed.splitter.split, routed.estimator.fit
+        splits = list(cv.split(X, y, **split_params))
         self.n_splits_ = len(splits)
         maximize = self.direction == "maximize"
         objective = Objective(
@@ -288,7 +325,14 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                 direction=self.direction,
                 processes=processes,
                 tmpdir=tmpdir,
+                heartbeat_interval=self.heartbeat_interval,
+                max_retry=self.max_retry,
             )
+            callbacks = list(self.callbacks or [])
+            objective.heartbeat_interval = beat_interval(study, self.heartbeat_interval)
+            if objective.heartbeat_interval is not None:
+                fail_stale_trials(study, objective.heartbeat_interval, self.max_retry)
+                callbacks.append(FailStaleTrials(objective.heartbeat_interval, self.max_retry))
             if processes:
                 optimize_in_processes(
                     study,
@@ -296,7 +340,7 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                     n_workers=n_workers,
                     n_trials=self.n_trials,
                     timeout=self.timeout,
-                    callbacks=self.callbacks,
+                    callbacks=callbacks,
                     base_seed=seed,
                     verbose=self.verbose,
                 )
@@ -306,7 +350,7 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
                     n_trials=self.n_trials,
                     timeout=self.timeout,
                     n_jobs=n_workers,
-                    callbacks=self.callbacks,
+                    callbacks=callbacks,
                 )
             if temporary is not None:  # bring the study into memory before tmpdir goes
                 study = copy_to_memory(study, temporary)
@@ -321,8 +365,8 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             self.return_train_score,
             maximize,
         )
-        errors = dict.fromkeys(e for t in study.trials for e in t.user_attrs.get(ERRORS_ATTR, []))
-        self.best_index_ = best_row(self.cv_results_, refit_metric, maximize, list(errors))
+        errors = [(t.number, e) for t in study.trials for e in t.user_attrs.get(ERRORS_ATTR, [])]
+        self.best_index_ = best_row(self.cv_results_, refit_metric, maximize, errors)
         self.best_score_ = float(self.cv_results_[f"mean_test_{refit_metric}"][self.best_index_])
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.scorer_ = self._make_scorer()
@@ -335,6 +379,29 @@ class OptunaSearchCV(BestEstimatorMixin, MetaEstimatorMixin, BaseEstimator):
             self.refit_time_ = time.perf_counter() - start
             logger.info("Refitted the best parameters in %.2f s", self.refit_time_)
         return self
+
+    def get_metadata_routing(self):
+        """Where ``fit``'s metadata go when metadata routing is enabled.
+
+        ``groups`` and fit params reach the CV splitter's ``split`` and the estimator's
+        ``fit`` (each fold gets its rows), as in scikit-learn's searches; the scorers get
+        no metadata.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        splitter = check_cv(self.cv, classifier=is_classifier(self.estimator))
+        return (
+            MetadataRouter(owner=self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=splitter, method_mapping=MethodMapping().add(caller="fit", callee="split")
+            )
+        )
 
     def plot_optimization_history(self, path=None):
         """Plot the history of the study; see :func:`plot_optimization_history`."""

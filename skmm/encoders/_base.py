@@ -66,6 +66,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     _threaded_prepare = False  # read and decode rows in a thread pool (I/O, opencv, soundfile)
     _inputs_are_paths = False  # a str row is a file path (images, audio), not content (text)
     _file_kind = "file"  # what a file row is, in messages ("image file")
+    # Files up to this size are read once, hashed and decoded from the same bytes (a window
+    # holds at most _window_items of them); larger ones are hashed as a stream and decoded
+    # from their path.
+    _read_once_bytes = 64 << 20
 
     # -- fit / transform -------------------------------------------------------------
     def fit(self, X, y=None):

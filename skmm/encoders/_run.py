@@ -26,11 +26,6 @@ from ._report import EncodingReport, WithFacts, value_of
 
 logger = logging.getLogger("skmm")
 
-# Files up to this size are read once and decoded from the bytes that were hashed; larger
-# ones (long recordings) are hashed as a stream and decoded from their path.
-_READ_ONCE_BYTES = 64 << 20
-
-
 class EncodeRun:
     """The state of one ``transform`` call, and the loop that fills it.
 
@@ -130,7 +125,7 @@ class EncodeRun:
         if isinstance(item, os.PathLike) or (
             self.encoder._inputs_are_paths and isinstance(item, str)
         ):
-            item = _read_once(item, self.encoder._file_kind)
+            item = _read_once(item, self.encoder._file_kind, self.encoder._read_once_bytes)
             if isinstance(item, FileContent):
                 return _file_key(hashlib.blake2b(item)), item
             return _file_key(_streamed_digest(item)), item
@@ -353,12 +348,13 @@ def capture(fn, item):
         return InputError(f"{type(exc).__name__}: {exc}")
 
 
-def _read_once(path, what):
+def _read_once(path, what, limit):
+    """The file's content, read once; a file over ``limit`` bytes stays a path (streamed)."""
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # the opener below says what is wrong
-    if size > _READ_ONCE_BYTES:
+    if size > limit:
         return path
     return read_file_content(path, what)
 

@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ._config import add_fit_arguments, config_arguments
-from ._models import fit_command, predict_command, report_command
+from ._cache import cache_command
+from ._config import add_fit_arguments, config_arguments, positive_int
+from ._fit import fit_command
+from ._models import predict_command, report_command
 
 logger = logging.getLogger("skmm.cli")
 
@@ -34,13 +36,22 @@ Parquet; one row per sample, one column per modality):
 """
 
 
+class _UsageError(ValueError):
+    """A command line argparse rejects: reported in one line like every other mistake."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: {message} (see `{self.prog} --help`).")
+
+
 def build_parser():
     """The argument parser of the ``skmm`` command (one sub-parser per command)."""
     return _parsers()[0]
 
 
 def _parsers():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skmm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"skmm {__version__}")
@@ -116,6 +127,7 @@ def _parsers():
     predict.add_argument(
         "--proba", action="store_true", help="add one probability column per class (proba_<class>)"
     )
+    _add_row_flags(predict, "leave their prediction empty")
 
     report = commands.add_parser(
         "report",
@@ -131,6 +143,7 @@ def _parsers():
     report.add_argument(
         "--label", default="label", help="column holding the true labels (default: %(default)s)"
     )
+    _add_row_flags(report, "leave them out of the report")
 
     cache = commands.add_parser(
         "cache",
@@ -145,6 +158,21 @@ def _parsers():
         help="cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
     )
     return parser, fit
+
+
+def _add_row_flags(parser, allowed):
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="rows that hold none of the model's inputs are an error by default; with this "
+        f"flag, {allowed}",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch threads while encoding and predicting (default: torch's own)",
+    )
 
 
 def _configure_logging(args):
@@ -178,35 +206,12 @@ def _demo_command(args):
     return 0
 
 
-def _cache_command(args):
-    from ..cache import cache_info, clear_cache
-
-    info = cache_info(args.cache_dir)
-    if args.action == "clear":
-        clear_cache(args.cache_dir)
-        print(
-            f"Removed {info['disk_entries']} cached embeddings "
-            f"({info['disk_bytes'] / 2**20:.1f} MiB) from {info['path']}"
-        )
-        return 0
-    print(f"cache: {info['path']}")
-    print(
-        f"on disk: {info['disk_entries']} embeddings, {info['disk_bytes'] / 2**20:.1f} MiB "
-        f"in {len(info['namespaces'])} encoder configurations"
-    )
-    for name, ns in info["namespaces"].items():
-        meta = ns["meta"] or {}
-        what = f"{meta.get('encoder', '?')} {meta.get('model', '')}".strip()
-        print(f"  {name[:12]}  {ns['entries']:>7} entries  {ns['bytes'] / 2**20:8.1f} MiB  {what}")
-    return 0
-
-
 _COMMANDS = {
     "demo": _demo_command,
     "fit": fit_command,
     "predict": predict_command,
     "report": report_command,
-    "cache": _cache_command,
+    "cache": cache_command,
 }
 
 
@@ -236,14 +241,16 @@ def main(argv=None):
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, fit_parser = _parsers()
-    args = parser.parse_args(argv)
+    args = argparse.Namespace(debug="--debug" in argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "fit" and args.config:
             # config values go first, so flags typed on the command line win
             at = argv.index("fit") + 1
             args = parser.parse_args(
                 argv[:at] + config_arguments(args.config, fit_parser) + argv[at:]
             )
+        args.argv = argv  # the model's training record keeps the command
         _configure_logging(args)
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # `skmm predict ... | head`: the reader left; say nothing

@@ -43,11 +43,10 @@ def namespace_table(info):
             "entries": int(ns.get("entries", 0)),
             "MiB": round(ns.get("bytes", 0) / 2**20, 1),
         }
-        if ns.get("summary"):
-            row["settings"] = str(ns["summary"])
+        row["settings"] = str(ns.get("summary") or "")
         rows.append(row)
     columns = ["namespace", "encoder", "model", "entries", "MiB"]
-    if any("settings" in r for r in rows):
+    if any(r["settings"] for r in rows):  # cache_info gives each namespace's settings
         columns.append("settings")
     return pd.DataFrame(rows, columns=columns)
 

@@ -261,3 +261,18 @@ def test_cache_info_prints_one_row_per_namespace(tmp_path, capsys, monkeypatch):
     assert lines[2].split() == ["namespace", "encoder", "model", "entries", "MiB", "settings"]
     assert lines[3].split()[:4] == ["a" * 12, "TextEncoder", "3", "1.0"]
     assert lines[4].split() == ["b" * 12, "MelEncoder", "logmel-stats", "5", "2.0", "n_mels=64"]
+
+
+def test_predict_on_error_overrides_the_fitted_policy(table, tiny_text_model, tmp_path, capsys):
+    model_path = tmp_path / "m.joblib"
+    assert fit(capsys, table, model_path, tiny_text_model, "--audio", "voice")[0] == 0
+    (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEfmt not really audio")
+    new = tmp_path / "new.csv"
+    voices = [str(tmp_path / "broken.wav"), pd.read_csv(table / "data.csv")["voice"].iloc[0]]
+    pd.DataFrame({"voice": voices}).to_csv(new, index=False)
+    code, _, err = run(capsys, "predict", model_path, new)
+    assert code == 2
+    assert "row 0" in err and "--on-error missing or --on-error zero." in err
+    code, out, err = run(capsys, "predict", model_path, new, "--on-error", "zero")
+    assert code == 0, err
+    assert len(out.splitlines()) == 3 and "1 of 2 rows failed" in err

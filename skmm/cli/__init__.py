@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ._cache import cache_command
-from ._config import add_fit_arguments, config_arguments, positive_int
+from ._config import ON_ERROR, add_fit_arguments, config_arguments, positive_int
 from ._fit import fit_command
 from ._models import predict_command, report_command
 
@@ -161,6 +161,12 @@ def _parsers():
 
 
 def _add_row_flags(parser, allowed):
+    parser.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        help="a file that is missing or cannot be decoded: raise, missing or zero, as for "
+        "`skmm fit` (default: the policy the model was fitted with)",
+    )
     parser.add_argument(
         "--allow-missing",
         action="store_true",

@@ -234,7 +234,7 @@ def config_arguments(path, parser):
     >>> from skmm.cli._config import add_fit_arguments, config_arguments
     >>> parser = argparse.ArgumentParser(); add_fit_arguments(parser)
     >>> cfg = pathlib.Path(tempfile.mkdtemp()) / "cfg.toml"
-    >>> _ = cfg.write_text('head = "attention"\\nmax_epochs = 30\\nface-crop = true\\n')
+    >>> _ = cfg.write_text('head = "attention"\nmax_epochs = 30\nface-crop = true\n')
     >>> config_arguments(cfg, parser)
     ['--head', 'attention', '--max-epochs', '30', '--face-crop']
     """

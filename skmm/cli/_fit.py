@@ -22,6 +22,11 @@ logger = logging.getLogger("skmm.cli")
 ENCODER_ON_ERROR = {"raise": "raise", "missing": "nan", "zero": "zero"}
 
 
+def encoding_failed(exc):
+    """An encoder's row error, with the flag that lets the command go on."""
+    return ValueError(f"{exc} On the command line: --on-error missing or --on-error zero.")
+
+
 def _encoders(args, modalities):
     from ..encoders import ImageEncoder, MelEncoder, TextEncoder
 
@@ -206,9 +211,7 @@ def fit_command(args):
             if cv is not None:
                 summary = _cross_validate(model, X, y, groups, cv, how, args.n_jobs)
     except EncodingError as exc:
-        raise ValueError(
-            f"{exc} On the command line: --on-error missing or --on-error zero."
-        ) from exc
+        raise encoding_failed(exc) from exc
     record_training(
         model,
         X,

@@ -1,12 +1,15 @@
 """``skmm predict`` and ``skmm report``: a saved model on a manifest table."""
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from ..exceptions import EncodingError
 from ..report._record import input_columns
+from ._fit import ENCODER_ON_ERROR, encoding_failed
 from ._table import describe_rows, labelled, read_table, rows_without_input
 
 logger = logging.getLogger("skmm.cli")
@@ -33,6 +36,19 @@ def load_model(path):
     return model
 
 
+def set_on_error(model, policy):
+    """``--on-error`` for a saved model: the policy of every encoder inside it (None: as fitted)."""
+    from ..report._card import _walk
+
+    if policy is None:
+        return model
+    # the fitted encoders, not the union's unfitted templates that set_params would reach
+    for _, estimator in _walk(model):
+        if "on_error" in estimator.get_params(deep=False):
+            estimator.set_params(on_error=ENCODER_ON_ERROR[policy])
+    return model
+
+
 def _rows_with_input(model_path, data_path, frame, columns, allow_missing, drop):
     """Rows that hold at least one of the model's inputs; the others stop the run unless allowed."""
     empty = rows_without_input(frame, columns)
@@ -54,6 +70,14 @@ def _rows_with_input(model_path, data_path, frame, columns, allow_missing, drop)
     return ~empty
 
 
+@contextlib.contextmanager
+def _hint_on_error_flag():
+    try:
+        yield
+    except EncodingError as exc:
+        raise encoding_failed(exc) from exc
+
+
 def predict_command(args):
     """``skmm predict``: the manifest's columns plus ``prediction`` (and probabilities)."""
     import pandas as pd
@@ -68,7 +92,8 @@ def predict_command(args):
         args.model, args.data, frame, columns, args.allow_missing, "leave their prediction empty"
     )
     out = raw.copy()
-    with torch_threads(args.threads):
+    set_on_error(model, args.on_error)
+    with torch_threads(args.threads), _hint_on_error_flag():
         predicted = model.predict(frame[keep]) if keep.any() else []
         out["prediction"] = pd.Series(pd.NA, index=out.index, dtype=object)
         out.loc[keep, "prediction"] = list(predicted)
@@ -136,7 +161,8 @@ def report_command(args):
     record = training_record(model) or {}
     evaluation = _evaluation_text(args, len(y), seen, bool(record.get("cv_scores")))
     title = f"Evaluation of {Path(args.model).name}"
-    with torch_threads(args.threads):
+    set_on_error(model, args.on_error)
+    with torch_threads(args.threads), _hint_on_error_flag():
         result = evaluate_classifier(model, X, y, args.output, title=title, data=evaluation)
     # the card describes the training data from the model's record, and this file as evaluation
     metrics = pd_metrics(result.metrics, len(y))

@@ -196,8 +196,9 @@ def test_missing_files_and_rows_without_inputs_are_counted(
     assert code == 2
     assert "3 row(s) of" in err and "rows 1, 4, 6" in err and "--on-error missing" in err
 
-    code, _, err = run(capsys, *argv, "--on-error", "missing")
+    code, _, err = run(capsys, *argv, "--on-error", "missing", "--check-files")
     assert code == 0, err
+    assert "3 of the 32 files named in" in err and "--on-error missing applies" in err
     assert "3 row(s) name voice files that do not exist (rows 1, 4, 6)" in err
     assert "Dropping 1 of 32 labelled row(s)" in err and "(rows 4)" in err
     record = training_record(joblib.load(tmp_path / "m.joblib"))

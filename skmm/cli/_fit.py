@@ -171,7 +171,7 @@ def _prepared_table(args, inputs):
     check_numeric(frame, list(args.tabular or []), args.manifest)
     frame, y = labelled(frame, args.label)
     if args.check_files:
-        check_files(frame, paths, args.manifest)
+        check_files(frame, paths, args.manifest, args.on_error)
     frame = treat_absent_files(frame, paths, args.on_error, args.manifest)
     empty = rows_without_input(frame, inputs)
     if empty.any():

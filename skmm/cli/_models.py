@@ -53,11 +53,11 @@ def _rows_with_input(model_path, data_path, frame, columns, allow_missing, drop)
     """Rows that hold at least one of the model's inputs; the others stop the run unless allowed."""
     empty = rows_without_input(frame, columns)
     if empty.any() and not allow_missing:
+        rows = describe_rows(frame, empty)
         raise ValueError(
             f"{empty.sum()} of {len(frame)} rows of {str(data_path)!r} have none of the inputs "
-            f"of {str(model_path)!r} ({', '.join(columns)}) (rows {describe_rows(frame, empty)}), so "
-            f"there is nothing to predict from; fill them in, or pass --allow-missing to "
-            f"{drop}."
+            f"of {str(model_path)!r} ({', '.join(columns)}) (rows {rows}), so there is "
+            f"nothing to predict from; fill them in, or pass --allow-missing to {drop}."
         )
     if empty.any():
         logger.warning(

@@ -155,18 +155,28 @@ def file_problems(frame, path_columns, readable=False):
     return problems
 
 
-def check_files(frame, path_columns, path):
-    """``--check-files``: stop with the count and the first few unreadable files, or log the count."""
+def check_files(frame, path_columns, path, on_error="raise"):
+    """``--check-files``: open every file the table names; say how many cannot be read.
+
+    Under ``on_error="raise"`` any such file stops the run (the count and the first few);
+    otherwise the same is a warning, and the ``--on-error`` policy handles those rows.
+    """
     named = int(sum(frame[c].map(lambda v: isinstance(v, str)).sum() for c in path_columns))
     problems = file_problems(frame, path_columns, readable=True)
-    if problems:
-        shown = "; ".join(f"row {r} {c}: {why}" for r, c, _, why in problems[:3])
+    if not problems:
+        logger.info("Checked %d files named in %s: all exist and are readable.", named, path)
+        return
+    shown = "; ".join(f"row {r} {c}: {why}" for r, c, _, why in problems[:3])
+    message = (
+        f"{len(problems)} of the {named} files named in {str(path)!r} cannot be read "
+        f"({shown}{'; ...' if len(problems) > 3 else ''})"
+    )
+    if on_error == "raise":
         raise ValueError(
-            f"{len(problems)} of the {named} files named in {str(path)!r} cannot be read "
-            f"({shown}{'; ...' if len(problems) > 3 else ''}). Fix the paths (relative ones are "
-            "read from the table's folder), or pass --on-error missing to fit without them."
+            f"{message}. Fix the paths (relative ones are read from the table's folder), or "
+            "add --on-error missing to fit without them."
         )
-    logger.info("Checked %d files named in %s: all exist and are readable.", named, path)
+    logger.warning("%s: --on-error %s applies to them.", message, on_error)
 
 
 def treat_absent_files(frame, path_columns, on_error, path):

@@ -293,6 +293,11 @@ CASES = [
         "holds binary data",
     ),
     (
+        "predict: not a Parquet file",
+        lambda r, t, m: ["predict", str(r / "text.joblib"), _write(t / "p.parquet", "a,b\n")],
+        "is not a Parquet table",
+    ),
+    (
         "predict: a missing argument",
         lambda r, t, m: ["predict", str(r / "text.joblib")],
         "required",

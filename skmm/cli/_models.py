@@ -151,7 +151,13 @@ def report_command(args):
     )
     X, y = frame[columns][keep], y[keep]
     seen = count_training_rows(model, X)
-    if seen:
+    if seen is None:
+        logger.info(
+            "%s carries no training record (models saved by `skmm fit` do), so the evaluation "
+            "rows cannot be checked against the training rows.",
+            args.model,
+        )
+    elif seen:
         logger.warning(
             "%d of the %d evaluation rows are training rows (same content as rows the model was "
             "fitted on): these scores overstate how it does on new data.",

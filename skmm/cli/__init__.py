@@ -2,8 +2,9 @@
 
 Only parsing and printing live here; the work is done by :mod:`skmm.demo`,
 :mod:`skmm.fusion`, :mod:`skmm.report` and :mod:`skmm.cache`. User mistakes
-(a missing file, an unknown column or config key, an unreadable row) print one
-sentence on stderr and exit with status 2; ``--debug`` shows the traceback.
+(a missing file, an unknown column, flag or config key, a table that does not parse,
+an unreadable row, rows with no input), also those found inside cross-validation, print
+one sentence on stderr and exit with status 2; ``--debug`` shows the traceback.
 """
 
 import argparse
@@ -108,10 +109,13 @@ def _parsers():
     fit = commands.add_parser(
         "fit",
         help="fit a multimodal model on a manifest table and save it",
-        description="Encode the named columns (TextEncoder, ImageEncoder, MelEncoder), fuse "
-        "them (ModalityUnion) and fit a head; with --group, first report speaker-grouped "
-        "cross-validated metrics. Every flag can also come from --config FILE (YAML or TOML, "
-        "keys = flag names); flags given on the command line win.",
+        description="Check the table, encode the named columns (TextEncoder, ImageEncoder, "
+        "MelEncoder, one-hot for --categorical), fuse them (ModalityUnion) and fit a head on "
+        "all rows; with --group or --cv, then report (speaker-grouped) cross-validated "
+        "metrics. The saved model keeps a record of its training table, labels, scores, "
+        "encoders and versions, which `skmm report` puts in the model card. Every flag can "
+        "also come from --config FILE (YAML or TOML, keys = flag names); flags given on the "
+        "command line win.",
     )
     add_fit_arguments(fit)
 

@@ -14,6 +14,7 @@ from ._plots import (
     plot_scores,
     plot_search,
 )
+from ._record import count_training_rows, record_training, training_record
 from ._tables import (
     METRICS,
     classification_metrics,
@@ -28,6 +29,7 @@ __all__ = [
     "METRICS",
     "Report",
     "classification_metrics",
+    "count_training_rows",
     "describe_encoders",
     "evaluate_classifier",
     "head_input",
@@ -40,7 +42,9 @@ __all__ = [
     "plot_modality_weights",
     "plot_scores",
     "plot_search",
+    "record_training",
     "summarize_cv",
+    "training_record",
     "write_model_card",
     "write_table",
 ]

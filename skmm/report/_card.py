@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._tables import markdown_table
+from ._record import training_record
+from ._tables import markdown_table, mean_std_columns
 
 # (substring of an encoder's model_id_, model, licence, where the weights come from)
 _KNOWN_MODELS = (
@@ -127,6 +128,39 @@ def describe_encoders(model):
     )
 
 
+def record_text(record):
+    """Markdown for the training data of a training record (table, rows, hash, labels)."""
+    table = record.get("table") or {}
+    name = f"`{table['name']}`" if table.get("name") else "A table"
+    labels = ", ".join(f"{k} ({n})" for k, n in (record.get("labels") or {}).items())
+    columns = ", ".join(f"`{c}`" for c in table.get("columns") or [])
+    return (
+        f"{name}: {table.get('n_rows', '?')} rows (content hash `{table.get('hash', '?')}`), "
+        f"input columns {columns or '?'}; labels: {labels or '?'}."
+    )
+
+
+def cv_text(record):
+    """Markdown for the cross-validation a training record holds (scheme and scores)."""
+    scores = record.get("cv_scores")
+    if not record.get("cv") and not scores:
+        return "Not cross-validated when it was trained."
+    text = f"{record.get('cv') or 'Cross-validation'}"
+    if scores:
+        shown = mean_std_columns(pd.DataFrame([scores])).drop(columns="n_folds", errors="ignore")
+        text += ":\n\n" + markdown_table(shown)
+    return text
+
+
+def provenance_text(record):
+    """Markdown for when and with which library versions a model was trained."""
+    versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items())
+    text = f"Trained on {record.get('date', '?')} with {versions}."
+    if record.get("command"):
+        text += f"\n\n```\n{record['command']}\n```"
+    return text
+
+
 def _steps(model):
     steps = model.steps if hasattr(model, "steps") else [("model", model)]
     lines = []
@@ -161,6 +195,7 @@ def write_model_card(
     title="Model card",
     data=None,
     metrics=None,
+    evaluation_data=None,
     intended_use=DEFAULT_INTENDED_USE,
     limitations=DEFAULT_LIMITATIONS,
     extra=None,
@@ -175,9 +210,15 @@ def write_model_card(
         Its steps and the identity and licence of each encoder are listed.
     title : str, default="Model card"
     data : str, optional
-        Markdown describing the training data (source, size, classes, groups).
+        Markdown describing the training data (source, size, classes, groups). By
+        default it is written from the model's training record (see
+        :func:`record_training`), which also gives the card its cross-validation and
+        provenance sections.
     metrics : pandas.DataFrame or str, optional
         The evaluation, as a table or Markdown text.
+    evaluation_data : str, optional
+        Markdown describing the data ``metrics`` were computed on, when it is not the
+        training data.
     intended_use, limitations : str
         Defaults say: research and prototyping; scores hold for similar data only.
     extra : dict of str to str, optional
@@ -213,7 +254,13 @@ def write_model_card(
                 "(weights path @ content fingerprint; part of every cache key):\n\n" + ids,
             )
         )
+    record = training_record(model)
+    if data is None and record is not None:
+        data = record_text(record)
     parts.append(_section("Training data", data))
+    if record is not None:
+        parts.append(_section("Cross-validation", cv_text(record)))
+    parts.append(_section("Evaluation data", evaluation_data))
     parts.append(_section("Evaluation", metrics))
     parts.append(_section("Intended use", intended_use))
     parts.append(_section("Limitations", limitations))
@@ -229,6 +276,8 @@ def write_model_card(
             ),
         )
     )
+    if record is not None:
+        parts.append(_section("Provenance", provenance_text(record)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(parts).rstrip() + "\n")

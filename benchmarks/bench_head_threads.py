@@ -7,7 +7,7 @@ every operation. This trains the same head twice per repeat, interleaved: with
 default ``n_threads=1``, while ``--busy`` other processes each keep a core busy, then
 without them. Nothing is asserted; the ratios go in benchmarks/RESULTS.md.
 
-    python benchmarks/bench_head_threads.py                  # 1 busy process, 3 repeats
+    python benchmarks/bench_head_threads.py                  # 400 x 480, 5 epochs, 3 repeats
     python benchmarks/bench_head_threads.py --busy 2 --repeats 5
 """
 
@@ -71,7 +71,8 @@ def measure(X, y, layout, args):
 
 def report(title, times):
     median = {name: statistics.median(values) for name, values in times.items()}
-    print(f"\n{title}\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{title} (load average after: {load})\n")
     print("| | median s | min s | max s | speed-up over torch default (medians) |")
     print("|---|---|---|---|---|")
     for name, values in times.items():
@@ -84,8 +85,8 @@ def report(title, times):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-samples", type=int, default=600)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--n-samples", type=int, default=400)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--head", choices=["mlp", "gated", "attention"], default="attention")
@@ -118,7 +119,7 @@ def main(argv=None):
         for process in busy:
             process.join()
     report(f"With {args.busy} busy process(es) holding a core each:", loaded)
-    report("Idle machine:", measure(X, y, layout, args))
+    report("Without them (the machine's other load as it is):", measure(X, y, layout, args))
 
 
 if __name__ == "__main__":

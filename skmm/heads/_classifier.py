@@ -60,6 +60,12 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
     True
     >>> clf.modality_weights(X[:2]).columns.tolist()
     ['text', 'audio']
+
+    skorch's routed parameters reach the net, and are parameters like the others:
+
+    >>> sgd = FusionClassifier(optimizer="sgd", optimizer__momentum=0.5, max_epochs=2).fit(X, y)
+    >>> sgd.get_params()["optimizer__momentum"], sgd.net_.optimizer_.param_groups[0]["momentum"]
+    (0.5, 0.5)
     """
 
     def __init__(

@@ -259,3 +259,23 @@ def test_every_drawn_width_trains_in_a_search(data):
     head = FusionClassifier(head="attention", **dict(SMALL, max_epochs=1))
     search = GridSearchCV(head, grid, cv=2, error_score="raise").fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_optuna_search_tunes_routed_parameters_and_odd_widths(data):
+    X, y = data
+    distributions = pytest.importorskip("optuna.distributions")
+    from skmm.model_selection import OptunaSearchCV
+
+    space = {
+        "optimizer__momentum": distributions.FloatDistribution(0.0, 0.9),
+        "hidden_size": distributions.IntDistribution(5, 13),
+        "n_heads": distributions.IntDistribution(2, 4),
+    }
+    head = FusionClassifier(head="attention", optimizer=torch.optim.SGD, **SMALL)
+    search = OptunaSearchCV(head, space, n_trials=3, cv=2, random_state=0, error_score="raise")
+    search.fit(X, y)
+    assert search.n_trials_ == 3 and np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_estimator_
+    momentum = best.net_.optimizer_.param_groups[0]["momentum"]
+    assert momentum == search.best_params_["optimizer__momentum"]
+    assert best.hidden_size_ % best.n_heads == 0 and best.hidden_size_ >= best.hidden_size

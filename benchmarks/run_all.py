@@ -20,6 +20,7 @@ FULL = [
     ["bench_audio.py", "--n", "300"],
     ["bench_image_encoder.py", "--n-images", "64"],
     ["bench_heads.py"],
+    ["bench_head_threads.py"],
     ["bench_optuna_cache.py", "--n-texts", "200", "--n-trials", "10"],
 ]
 QUICK = [
@@ -38,6 +39,7 @@ QUICK = [
     ["bench_audio.py", "--n", "30", "--repeat", "1"],
     ["bench_image_encoder.py", "--n-images", "8"],
     ["bench_heads.py", "--n-samples", "500", "--epochs", "3", "--repeats", "1"],
+    ["bench_head_threads.py", "--n-samples", "200", "--epochs", "1", "--repeats", "1"],
     ["bench_optuna_cache.py", "--n-texts", "30", "--n-trials", "3"],
 ]
 

@@ -194,7 +194,7 @@ def fit_command(args):
     """``skmm fit``: check the table, fit on all rows, cross-validate (optional), save."""
     import joblib
 
-    from ..demo import torch_threads
+    from .._threads import torch_threads
     from ..report import record_training
 
     inputs = _check_args(args)

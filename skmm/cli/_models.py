@@ -82,7 +82,7 @@ def predict_command(args):
     """``skmm predict``: the manifest's columns plus ``prediction`` (and probabilities)."""
     import pandas as pd
 
-    from ..demo import torch_threads
+    from .._threads import torch_threads
 
     model = load_model(args.model)
     columns, paths = input_columns(model)
@@ -134,7 +134,7 @@ def _evaluation_text(args, n_rows, seen, cross_validated):
 
 def report_command(args):
     """``skmm report``: metrics, confusion matrix, model card... for a labelled manifest."""
-    from ..demo import torch_threads
+    from .._threads import torch_threads
     from ..report import (
         count_training_rows,
         evaluate_classifier,

@@ -26,6 +26,7 @@ from ._report import EncodingReport, WithFacts, value_of
 
 logger = logging.getLogger("skmm")
 
+
 class EncodeRun:
     """The state of one ``transform`` call, and the loop that fills it.
 

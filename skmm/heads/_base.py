@@ -11,10 +11,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmm._deps import import_optional
 from skmm._device import resolve_device
+from skmm._threads import torch_threads
 from skmm.heads._checks import OPTIMIZERS, check_params
 from skmm.heads._inputs import resolve_blocks
 from skmm.heads._routing import check_routed, extra_params, is_routed, unexpected_name_message
-from skmm.heads._threads import torch_threads
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 import numbers
 
+from skmm._threads import check_n_threads
 from skmm.heads._routing import extra_params, is_routed, unexpected_name_message
-from skmm.heads._threads import check_n_threads
 
 HEADS = ("mlp", "gated", "attention")
 ALIGNMENTS = ("cosine", "infonce")

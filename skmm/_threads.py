@@ -1,4 +1,4 @@
-"""The heads' thread policy: torch's intra-op thread count, set for a call and restored."""
+"""Thread policy: torch's intra-op thread count, set for a call and restored afterwards."""
 
 import contextlib
 import numbers
@@ -32,7 +32,7 @@ def torch_threads(n_threads):
     Examples
     --------
     >>> import torch
-    >>> from skmm.heads._threads import torch_threads
+    >>> from skmm._threads import torch_threads
     >>> before = torch.get_num_threads()
     >>> with torch_threads(1):
     ...     torch.get_num_threads()
@@ -43,7 +43,7 @@ def torch_threads(n_threads):
     if n_threads is None:
         yield
         return
-    torch = import_optional("torch", "the neural fusion heads")
+    torch = import_optional("torch", "running torch models")
     previous = torch.get_num_threads()
     if previous == n_threads:
         yield

@@ -74,6 +74,7 @@ def build_model(args):
             max_epochs=args.max_epochs,
             class_weight=weight,
             random_state=args.seed,
+            n_threads=args.threads or 1,  # a small head trains fastest on one thread
         )
     sampler = None
     if args.rebalance in ("oversample", "undersample"):

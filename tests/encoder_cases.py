@@ -38,3 +38,7 @@ CASES.update(IMAGE_CASES)
 from audio_cases import AUDIO_CASES  # noqa: E402
 
 CASES.update(AUDIO_CASES)
+
+from video_cases import VIDEO_CASES  # noqa: E402
+
+CASES.update(VIDEO_CASES)

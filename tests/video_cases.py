@@ -45,10 +45,12 @@ def _video_rows(tmp_path):
     return write_clips(tmp_path / "video")
 
 
-def _video_effnet(request):
+def _video_tiny_vit(request):
+    from image_cases import tiny_vision_model
+
     from skmm.encoders._video_encoder import VideoEncoder
 
-    return VideoEncoder(n_frames=3, batch_size=4)
+    return VideoEncoder(tiny_vision_model(request), n_frames=3, batch_size=4)
 
 
 def _video_fer_crop(request):
@@ -58,6 +60,6 @@ def _video_fer_crop(request):
 
 
 VIDEO_CASES = {
-    "VideoEncoder-effnet": (_video_effnet, _video_rows),
+    "VideoEncoder-tiny-vit": (_video_tiny_vit, _video_rows),
     "VideoEncoder-fer-crop": (_video_fer_crop, _video_rows),
 }

@@ -197,3 +197,25 @@ def test_mel_encoder_reads_clips_and_names_the_silent_one(tmp_path):
     Z = enc.set_params(on_error="nan").transform([good, silent, good])
     assert np.isfinite(Z[[0, 2]]).all() and np.isnan(Z[1]).all()
     assert [r["row"] for r in enc.failed_rows_] == [1]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "audio_codec", "sr"),
+    [
+        (".mov", "libx264", "aac", 16000),
+        (".mkv", "libx264", "aac", 16000),
+        (".webm", "libvpx", "libopus", 48000),
+        (".avi", "mpeg4", "libmp3lame", 22050),
+        (".flv", "flv", "libmp3lame", 22050),  # CREMA-D's VideoFlash clips
+    ],
+)
+def test_every_container_gives_frames_and_sound(tmp_path, suffix, codec, audio_codec, sr):
+    frames = clip_frames(20, (32, 48))
+    path = write_video(
+        tmp_path / f"clip{suffix}", frames, 10, audio=tone(2.0, sr), sample_rate=sr,
+        codec=codec, audio_codec=audio_codec,
+    )  # fmt: skip
+    # frames 5 and 15 (FFmpeg's AVI muxer shifts the frames after the first by one slot)
+    np.testing.assert_allclose(grey_levels(read_video(path, n_frames=2)), [40, 120], atol=12)
+    y = read_audio(path, 16000)
+    assert abs(len(y) - 32000) < 3000 and np.abs(y).max() > 0.1

@@ -1,5 +1,6 @@
 """Writing a short clip (frames and an optional voice track) with PyAV: synthetic data, tests."""
 
+import itertools
 import os
 
 import numpy as np
@@ -60,22 +61,24 @@ def write_video(
     """
     av = import_optional("av", "writing video clips")
     path = os.fspath(path)
+    frames = iter(frames)
+    first = next(frames, None)
     with av.open(path, mode="w", options=dict(container_options or {})) as container:
         video = None
+        if first is not None:  # the picture stream first, as cameras write it
+            video = container.add_stream(codec, rate=fps, options=dict(options or {}))
+            video.height, video.width = first.shape[:2]
+            video.pix_fmt = "yuv420p"
+            if rotation:
+                video.set_display_rotation(rotation)
         audio_stream = None
         if audio is not None:
             audio_stream = container.add_stream(audio_codec, rate=int(sample_rate))
             audio_stream.layout = "mono"
-        for frame in frames:
-            if video is None:
-                video = container.add_stream(codec, rate=fps, options=dict(options or {}))
-                video.height, video.width = frame.shape[:2]
-                video.pix_fmt = "yuv420p"
-                if rotation:
-                    video.set_display_rotation(rotation)
-            packets = video.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24"))
-            container.mux(packets)
         if video is not None:
+            for frame in itertools.chain([first], frames):
+                image = av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")
+                container.mux(video.encode(image))
             container.mux(video.encode())
         if audio_stream is not None:
             _write_audio(av, container, audio_stream, np.asarray(audio, np.float32), sample_rate)

@@ -16,6 +16,9 @@ VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv")
 # Containers whose first bytes say "not a sound file for libsndfile": ISO-BMFF, Matroska/WebM,
 # FLV, AVI (RIFF....AVI).
 _MAGIC = ((4, b"ftyp"), (0, b"\x1a\x45\xdf\xa3"), (0, b"FLV"), (8, b"AVI "))
+# Frames (in frame durations) before a sample time that are decoded in full; farther from
+# every sample, FFmpeg skips the frames nothing refers to (most B-frames): a third fewer.
+_WANTED_WINDOW = 1.5
 # A clip whose decoded frames stop this far before the length its header declares is truncated.
 _TRUNCATED_AFTER = 0.1
 
@@ -231,48 +234,62 @@ def _from_array(frames, n_frames, fps):
     return frames[np.minimum(times.astype(int), len(frames) - 1)]
 
 
+def _to_rgb(frame, size):
+    kwargs = {} if size is None else {"width": size[0], "height": size[1]}
+    return _rotate(frame.to_ndarray(format="rgb24", **kwargs), getattr(frame, "rotation", 0) or 0)
+
+
 def _sample(container, stream, times, keyframes, size, what):
     """Decode in order, keeping the frame shown at each sample time; seek over long gaps."""
     av = _av()
     tb = float(stream.time_base)
+    window = _WANTED_WINDOW / float(stream.average_rate or stream.guessed_rate or 25)
     chosen, i, prev, prev_rgb = [], 0, None, None
-    decoder = container.decode(stream)
     position = -np.inf  # time of the last decoded frame
-    count = 0
+
+    def wanted(t):  # may this frame be shown at a sample time still to come?
+        k = np.searchsorted(times, t - 1e-6)
+        return k < len(times) and times[k] - window < t
 
     def rgb(frame):
         nonlocal prev_rgb
         if prev_rgb is None or prev_rgb[0] is not frame:
-            kwargs = {} if size is None else {"width": size[0], "height": size[1]}
-            image = frame.to_ndarray(format="rgb24", **kwargs)
-            prev_rgb = (frame, _rotate(image, getattr(frame, "rotation", 0) or 0))
+            prev_rgb = (frame, _to_rgb(frame, size))
         return prev_rgb[1]
 
+    frames = _decoded(container, stream, wanted)
     try:
         while i < len(times):
             if _worth_seeking(keyframes, position, times[i]):
                 container.seek(int(times[i] / tb), stream=stream, backward=True)
-                decoder, prev = container.decode(stream), None
-            frame = next(decoder, None)
+                frames, prev = _decoded(container, stream, wanted), None
+            frame = next(frames, None)
             if frame is None:
                 break
-            count += 1
-            t = (
-                frame.pts * tb
-                if frame.pts is not None
-                else count / float(stream.average_rate or 25)
-            )
+            t = frame.time if frame.pts is not None else position + window / _WANTED_WINDOW
             while i < len(times) and t > times[i] + 1e-6:
                 chosen.append(rgb(prev if prev is not None else frame))
                 i += 1
             prev, position = frame, t
     except av.FFmpegError as exc:
         raise InputError(f"cannot decode the {what}: {_reason(exc)}") from exc
+    finally:
+        stream.codec_context.skip_frame = "DEFAULT"
     if prev is None:
         raise InputError(f"the {what} holds no decodable video frame")
     last = rgb(prev)
     chosen += [last] * (len(times) - i)  # samples after the last frame shown get the last frame
     return chosen, position
+
+
+def _decoded(container, stream, wanted):
+    """The stream's frames from here on; non-reference frames that ``wanted`` refuses are skipped."""
+    context = stream.codec_context
+    tb = float(stream.time_base)
+    for packet in container.demux(stream):
+        keep = packet.pts is None or wanted(packet.pts * tb)
+        context.skip_frame = "DEFAULT" if keep else "NONREF"
+        yield from packet.decode()
 
 
 def _worth_seeking(keyframes, position, target):

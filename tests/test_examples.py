@@ -20,6 +20,7 @@ EXPECTED = {
     "imbalance",
     "missing_modalities",
     "scaling_out_with_dask",
+    "video_clips",
 }
 
 

@@ -21,6 +21,7 @@ FULL = [
     ["bench_image_encoder.py", "--n-images", "64"],
     ["bench_heads.py"],
     ["bench_optuna_cache.py", "--n-texts", "200", "--n-trials", "10"],
+    ["bench_video.py", "--n", "100"],
 ]
 QUICK = [
     [
@@ -39,6 +40,7 @@ QUICK = [
     ["bench_image_encoder.py", "--n-images", "8"],
     ["bench_heads.py", "--n-samples", "500", "--epochs", "3", "--repeats", "1"],
     ["bench_optuna_cache.py", "--n-texts", "30", "--n-trials", "3"],
+    ["bench_video.py", "--n", "5", "--repeat", "1", "--encoder-clips", "2"],
 ]
 
 

@@ -11,7 +11,8 @@ from skmm.io._logmel import (
     pooled_statistics,
     statistics_feature_names,
 )
-from skmm.io._video_reader import VIDEO_SUFFIXES, is_video, read_video, read_video_audio
+from skmm.io._video_audio import read_video_audio
+from skmm.io._video_reader import VIDEO_SUFFIXES, is_video, read_video
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

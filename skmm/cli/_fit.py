@@ -28,13 +28,16 @@ def encoding_failed(exc):
 
 
 def _encoders(args, modalities):
-    from ..encoders import ImageEncoder, MelEncoder, TextEncoder
+    from ..encoders import ImageEncoder, MelEncoder, TextEncoder, VideoEncoder
 
     common = {"cache_dir": args.cache_dir, "on_error": ENCODER_ON_ERROR[args.on_error]}
     makers = {
         "text": lambda: TextEncoder(args.text_model, **common),
         "image": lambda: ImageEncoder(args.image_backbone, face_crop=args.face_crop, **common),
         "audio": lambda: MelEncoder(args.audio_backbone, **common),
+        # a clip column: the faces over its frames and the voice on its audio track
+        "face": lambda: VideoEncoder(args.image_backbone, face_crop=args.face_crop, **common),
+        "voice": lambda: MelEncoder(args.audio_backbone, **common),
     }
     encoders = {m: makers[m]() for m in modalities if m in makers}
     for encoder in encoders.values():
@@ -51,8 +54,10 @@ def build_model(args):
     from ..fusion import LateFusionClassifier, make_fusion_pipeline
 
     weight = "balanced" if args.rebalance == "class-weight" else None
-    roles = {r: getattr(args, r) for r in ("text", "image", "audio", "tabular")}
-    modalities = [r for r, c in roles.items() if c]
+    roles = {r: getattr(args, r) for r in ("text", "image", "audio", "video", "tabular")}
+    modalities = [r for r, c in roles.items() if c and r != "video"]
+    if args.video:
+        modalities += ["face", "voice"]
     extra = []
     if getattr(args, "categorical", None):
         onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
@@ -148,11 +153,11 @@ def _check_args(args):
         )
     if not args.output:
         raise ValueError("name the file to save the model to with -o FILE (e.g. -o model.joblib).")
-    inputs = [getattr(args, r) for r in ("text", "image", "audio") if getattr(args, r)]
+    inputs = [getattr(args, r) for r in ("text", "image", "audio", "video") if getattr(args, r)]
     inputs += list(args.tabular or []) + list(args.categorical or [])
     if not inputs:
         raise ValueError(
-            "name at least one modality column: --text, --image, --audio, --tabular or "
+            "name at least one modality column: --text, --image, --audio, --video, --tabular or "
             "--categorical."
         )
     repeated = sorted({c for c in inputs if inputs.count(c) > 1})
@@ -166,7 +171,7 @@ def _check_args(args):
 
 def _prepared_table(args, inputs):
     """The labelled rows the model learns from, checked, and their groups."""
-    paths = [c for c in (args.image, args.audio) if c]
+    paths = [c for c in (args.image, args.audio, args.video) if c]
     columns = inputs + [args.label] + ([args.group] if args.group else [])
     _, frame = read_table(args.manifest, columns, paths)
     check_numeric(frame, list(args.tabular or []), args.manifest)

@@ -1,4 +1,4 @@
-"""Reports: metric tables, figures and model cards, written into a folder linked by ``index.md``.
+"""Reports: metric tables, figures and model cards, in a folder linked by ``index.md`` and ``index.html``.
 
 Figures need matplotlib (``pip install 'skmm[tune]'``); they are drawn without
 ``pyplot``, so writing a report changes no global matplotlib state.
@@ -13,6 +13,7 @@ from ._plots import (
     plot_modality_weights,
     plot_scores,
     plot_search,
+    plot_search_history,
 )
 from ._tables import (
     METRICS,
@@ -40,6 +41,7 @@ __all__ = [
     "plot_modality_weights",
     "plot_scores",
     "plot_search",
+    "plot_search_history",
     "summarize_cv",
     "write_model_card",
     "write_table",

@@ -58,7 +58,8 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     The folder holds ``metrics.csv/.md`` (accuracy, macro-F1, UAR, weighted F1,
     ROC-AUC), ``per_class.csv/.md``, ``confusion_matrix.png``, ``predictions.csv``,
     the head's modality weights when it has them (``modality_weights.png``), a
-    ``model_card.md`` and an ``index.md`` that links everything.
+    ``model_card.md``, and an ``index.md`` and a self-contained ``index.html`` that link
+    everything.
 
     Parameters
     ----------
@@ -75,7 +76,8 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     Returns
     -------
     result : sklearn.utils.Bunch
-        ``index`` (path of index.md), ``metrics`` (dict), ``report`` (:class:`Report`).
+        ``index`` (path of index.md), ``html`` (path of index.html), ``metrics`` (dict),
+        ``report`` (:class:`Report`).
 
     Examples
     --------
@@ -136,4 +138,5 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
         "Model card",
         text="Encoders, their weights and licences, data, metrics, intended use.",
     )
-    return Bunch(index=report.write_index(), metrics=metrics, report=report)
+    index = report.write_index()
+    return Bunch(index=index, html=index.with_suffix(".html"), metrics=metrics, report=report)

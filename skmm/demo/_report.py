@@ -22,17 +22,21 @@ from ..report import (
 _SHOWN = ("accuracy", "macro_f1", "uar", "roc_auc_ovr")
 
 
-def _fold_table(results):
+def _fold_table(results, chosen):
     rows = [
-        {"fold": str(k), **{m: float(results[f"test_{m}"][k]) for m in METRICS}}
+        {
+            "fold": str(k),
+            "chosen": chosen[k],
+            **{m: float(results[f"test_{m}"][k]) for m in METRICS},
+        }
         for k in range(len(results["test_uar"]))
     ]
     table = pd.DataFrame(rows)
     numbers = table[list(METRICS)]
     summary = pd.DataFrame(
         [
-            {"fold": "mean", **numbers.mean().to_dict()},
-            {"fold": "std", **numbers.std(ddof=0).to_dict()},
+            {"fold": "mean", "chosen": "", **numbers.mean().to_dict()},
+            {"fold": "std", "chosen": "", **numbers.std(ddof=0).to_dict()},
         ]
     )
     return pd.concat([table, summary], ignore_index=True)
@@ -110,36 +114,77 @@ def write_demo_report(
     random_state,
     encoded,
     search,
-    fusion,
+    nested,
+    final,
+    summary,
     oof,
     comparison,
     cache,
     timings,
     model,
 ):
-    """Write the demo's report folder; returns the path of its ``index.md``."""
-    n_splits = len(fusion["test_uar"])
+    """Write the demo's report folder; returns the path of its ``index.md`` (``index.html`` beside it)."""
+    chosen = nested.results["chosen"]
+    n_splits = len(chosen["test_uar"])
+    choosable = comparison.loc[comparison["validation_uar"].notna(), "model"].tolist()
     report = Report(
         directory,
         title="skmm demo: multimodal emotion recognition",
         intro=(
-            "A multimodal pipeline (TextEncoder + ImageEncoder on face crops + MelEncoder, "
-            "fused by a ModalityUnion, rebalanced by imbalanced-learn's RandomOverSampler and "
-            "classified by a skorch attention head) tuned with Optuna and evaluated with "
-            f"{n_splits}-fold speaker-grouped cross-validation (GroupKFold on `group`: no speaker "
-            "is in both the training and the test part of a fold).\n\n"
-            + _data_text(frame, config, random_state)
+            "Multimodal pipelines (TextEncoder + ImageEncoder on face crops + MelEncoder, "
+            "fused by a ModalityUnion and rebalanced by imbalanced-learn's RandomOverSampler) "
+            f"with three heads to choose from: {', '.join(choosable)}. The headline model is "
+            "chosen **without the test folds**: the candidate with the best UAR on a "
+            "validation third of the training speakers wins (the attention head is tuned "
+            "with Optuna on that split first). Nested cross-validation makes that choice "
+            f"inside each of {n_splits} speaker-grouped folds (GroupKFold on `group`: no "
+            "speaker is in both the training and the test part of a fold) and scores every "
+            "candidate on the test fold; the saved model is chosen the same way on all "
+            "speakers and refitted.\n\n" + _data_text(frame, config, random_state)
         ),
     )
 
-    folds = _fold_table(fusion)
+    cols = (
+        ["model", "kind", "chosen_in_folds", "validation_uar"]
+        + [c for m in _SHOWN for c in (m, f"{m}_std")]
+        + ["winner"]
+    )
+    shown = mean_std_columns(comparison[cols])
+    shown["chosen_in_folds"] = [
+        "" if pd.isna(k) else f"{int(k)} of {n_splits}" for k in comparison["chosen_in_folds"]
+    ]
+    shown["winner"] = ["winner" if w else "" for w in comparison["winner"]]
+    report.add_table(
+        "comparison",
+        comparison[cols],
+        "Which model won",
+        markdown=shown,
+        text=(
+            summary
+            + "\n\nScores are means ± std over the test folds of the nested CV; every model "
+            "saw the same folds. `chosen_in_folds`: how many outer folds chose it; "
+            "`validation_uar`: its score in the choice for the saved model. Early fusion "
+            "joins the blocks before one classifier; late fusion stacks one classifier per "
+            "modality; the single-modality heads are references, never chosen."
+        ),
+    )
+    plot_scores(
+        comparison,
+        report.path("comparison.png"),
+        metric="uar",
+        group="kind",
+        title="UAR on the test folds (nested, speaker-grouped CV)",
+    )
+    report.add_figure("comparison.png", "Comparison (UAR)")
+
     report.add_table(
         "metrics",
-        folds,
-        "Metrics of the tuned fusion model",
+        _fold_table(chosen, nested.chosen),
+        "Metrics of the model chosen in each fold",
         text=(
-            "Per test fold, then mean and standard deviation. UAR (unweighted average recall) "
-            "and macro-F1 weigh every class equally, so the small classes count."
+            "Per test fold (with the model chosen on that fold's training speakers), then "
+            "mean and standard deviation. UAR (unweighted average recall) and macro-F1 "
+            "weigh every class equally, so the small classes count."
         ),
     )
 
@@ -161,29 +206,6 @@ def write_demo_report(
         text="Out-of-fold predictions; each row is normalised by its class size.",
     )
 
-    cols = ["model", "kind"] + [c for m in _SHOWN for c in (m, f"{m}_std")]
-    report.add_table(
-        "comparison",
-        comparison[cols],
-        "Comparison of models",
-        markdown=mean_std_columns(comparison[cols]),
-        text=(
-            "Same folds for every model (mean ± std over folds). Early fusion "
-            "joins the blocks before one classifier; late fusion stacks one "
-            "classifier per modality. The tuned model was tuned on these folds, "
-            "so its score is a little optimistic (nested cross-validation would "
-            "remove that); the other models keep their default settings."
-        ),
-    )
-    plot_scores(
-        comparison,
-        report.path("comparison.png"),
-        metric="uar",
-        group="kind",
-        title="UAR by model (speaker-grouped CV)",
-    )
-    report.add_figure("comparison.png", "Comparison (UAR)")
-
     ablation = _ablation_table(oof, comparison)
     report.add_table(
         "ablation",
@@ -191,9 +213,9 @@ def write_demo_report(
         "Per-modality ablation",
         markdown=mean_std_columns(ablation, metrics=("uar",)),
         text=(
-            "*without m*: the tuned fusion model with modality *m* removed from "
-            "every test row (the union marks it missing); *m only*: the same "
-            "head trained on that modality alone."
+            "*without m*: the model chosen in each fold with modality *m* removed from "
+            "every test row (the union marks it missing); *m only*: the attention "
+            "head, with its default settings, trained on that modality alone."
         ),
     )
     plot_scores(
@@ -213,9 +235,9 @@ def write_demo_report(
             modality_weight_table(weights, by=by, sort=False),
             "Attention weights per modality",
             text=(
-                "Mean weight of each modality in the attention head's pooling on "
-                "the test rows of each fold: per true class, then over the rows "
-                "where one modality is missing."
+                "Mean weight of each modality in the tuned attention head's pooling on "
+                "the test rows of each fold (whether or not the fold chose it): per true "
+                "class, then over the rows where one modality is missing."
             ),
         )
         plot_modality_weights(
@@ -232,8 +254,10 @@ def write_demo_report(
         _trials_table(search),
         "Optuna trials",
         text=(
-            f"{len(search.cv_results_['params'])} trials, {search.n_splits_}-fold grouped CV each "
-            f"(pruned trials stop after the first fold). Best UAR {search.best_score_:.3f}."
+            f"The tuning behind the saved model's choice: {len(search.cv_results_['params'])} "
+            "trials, each trained on two thirds of the speakers and scored on the other "
+            "third (pruned trials stop early; the first trial is the head's defaults). "
+            f"Best UAR {search.best_score_:.3f}."
         ),
     )
     plots = plot_search(search, directory)
@@ -242,31 +266,26 @@ def write_demo_report(
         report.add_figure("optuna_importances.png", "Optuna parameter importances")
 
     joblib.dump(model, report.path("model.joblib"))
-    summary = pd.DataFrame(
-        [
-            {
-                "model": "fusion, attention head (tuned)",
-                **{
-                    k: v
-                    for k, v in comparison.iloc[0].items()
-                    if k in METRICS or k.endswith("_std")
-                },
-            }
-        ]
+    metrics = comparison.loc[comparison["model"] == final.winner]
+    metrics = metrics[["model"] + [c for c in metrics if c in METRICS or c.endswith("_std")]]
+    tuned = (
+        f", with the tuned parameters `{final.params[final.winner]}`"
+        if final.winner in final.params
+        else ""
     )
     write_model_card(
         report.path("model_card.md"),
         model,
-        title="Model card: skmm demo fusion model",
+        title="Model card: skmm demo model",
         data=_data_text(frame, config, random_state),
-        metrics=mean_std_columns(summary).drop(
-            columns=[c for c in summary if c.endswith("_std")], errors="ignore"
-        ),
+        metrics=mean_std_columns(metrics),
         extra={
             "Training": (
-                f"Tuned with Optuna ({len(search.cv_results_['params'])} trials, best parameters "
-                f"`{search.best_params_}`), then refitted on all {len(frame)} samples. Classes "
-                "rebalanced by random over-sampling of the fused embeddings in each fit."
+                f"{final.winner} was chosen among {', '.join(final.scores)} by UAR on a "
+                f"validation third of the speakers ({', '.join(f'{k} {v:.3f}' for k, v in final.scores.items())})"
+                f"{tuned}, then refitted on all {len(frame)} samples. The metrics are from "
+                "nested speaker-grouped cross-validation of this candidate. Classes rebalanced "
+                "by random over-sampling of the fused embeddings in each fit."
             )
         },
     )
@@ -279,7 +298,7 @@ def write_demo_report(
         "model.joblib",
         "Fitted model",
         text=(
-            "The tuned pipeline refitted on all the data. Try: `skmm predict "
+            f"The winner ({final.winner}) refitted on all the data. Try: `skmm predict "
             f"{directory}/model.joblib {directory}/data/manifest.csv -o predictions.csv`."
         ),
     )

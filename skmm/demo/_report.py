@@ -1,7 +1,6 @@
 """The demo's report folder: what :func:`skmm.demo.run_demo` computed, as tables, figures and a card."""
 
 import joblib
-import numpy as np
 import pandas as pd
 
 from ..report import (
@@ -18,79 +17,9 @@ from ..report import (
     plot_search,
     write_model_card,
 )
+from ._report_tables import ablation_table, fold_table, trials_table, weights_by_group
 
 _SHOWN = ("accuracy", "macro_f1", "uar", "roc_auc_ovr")
-
-
-def _fold_table(results, chosen):
-    rows = [
-        {
-            "fold": str(k),
-            "chosen": chosen[k],
-            **{m: float(results[f"test_{m}"][k]) for m in METRICS},
-        }
-        for k in range(len(results["test_uar"]))
-    ]
-    table = pd.DataFrame(rows)
-    numbers = table[list(METRICS)]
-    summary = pd.DataFrame(
-        [
-            {"fold": "mean", "chosen": "", **numbers.mean().to_dict()},
-            {"fold": "std", "chosen": "", **numbers.std(ddof=0).to_dict()},
-        ]
-    )
-    return pd.concat([table, summary], ignore_index=True)
-
-
-def _ablation_table(oof, comparison):
-    per_fold = oof.ablation.drop(columns="fold")
-    rows = [
-        {
-            "condition": c,
-            "trained on": "all modalities",
-            "uar": per_fold[c].mean(),
-            "uar_std": per_fold[c].std(ddof=0),
-        }
-        for c in per_fold.columns
-    ]
-    for row in comparison[comparison["kind"] == "single modality"].itertuples():
-        rows.append(
-            {
-                "condition": row.model.split(",")[0],
-                "trained on": "that modality only",
-                "uar": row.uar,
-                "uar_std": row.uar_std,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _trials_table(search):
-    results = search.cv_results_
-    table = pd.DataFrame(
-        {
-            "trial": results["trial_number"],
-            "state": results["state"],
-            "uar": results["mean_test_uar"],
-            "uar_std": results["std_test_uar"],
-        }
-    )
-    params = pd.DataFrame(list(results["params"]))
-    params.columns = [c.replace("head__", "") for c in params.columns]
-    return pd.concat([table, params], axis=1)
-
-
-def _weights_by_group(weights, frame):
-    """Rows labelled by true class (sorted), then copies of the rows missing each modality."""
-    labels = frame["label"].to_numpy()[weights.index]
-    order = np.argsort(labels, kind="stable")
-    parts, by = [weights.iloc[order]], [labels[order]]
-    for m in weights.columns:
-        absent = frame[m].isna().to_numpy()[weights.index]
-        if absent.any():
-            parts.append(weights[absent])
-            by.append(np.full(absent.sum(), f"rows without {m}", dtype=object))
-    return pd.concat(parts), np.concatenate(by)
 
 
 def _data_text(frame, config, random_state):
@@ -179,7 +108,7 @@ def write_demo_report(
 
     report.add_table(
         "metrics",
-        _fold_table(chosen, nested.chosen),
+        fold_table(chosen, nested.chosen),
         "Metrics of the model chosen in each fold",
         text=(
             "Per test fold (with the model chosen on that fold's training speakers), then "
@@ -206,7 +135,7 @@ def write_demo_report(
         text="Out-of-fold predictions; each row is normalised by its class size.",
     )
 
-    ablation = _ablation_table(oof, comparison)
+    ablation = ablation_table(oof, comparison)
     report.add_table(
         "ablation",
         ablation,
@@ -229,7 +158,7 @@ def write_demo_report(
     report.add_figure("ablation.png", "Ablation (UAR)")
 
     if oof.weights is not None:
-        weights, by = _weights_by_group(oof.weights, frame)
+        weights, by = weights_by_group(oof.weights, frame)
         report.add_table(
             "modality_weights",
             modality_weight_table(weights, by=by, sort=False),
@@ -251,7 +180,7 @@ def write_demo_report(
 
     report.add_table(
         "optuna_trials",
-        _trials_table(search),
+        trials_table(search),
         "Optuna trials",
         text=(
             f"The tuning behind the saved model's choice: {len(search.cv_results_['params'])} "

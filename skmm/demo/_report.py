@@ -73,11 +73,9 @@ def write_demo_report(
         ),
     )
 
-    cols = (
-        ["model", "kind", "chosen_in_folds", "validation_uar"]
-        + [c for m in _SHOWN for c in (m, f"{m}_std")]
-        + ["winner"]
-    )
+    cols = ["model", "winner", "kind", "chosen_in_folds", "validation_uar"] + [
+        c for m in _SHOWN for c in (m, f"{m}_std")
+    ]
     shown = mean_std_columns(comparison[cols])
     shown["chosen_in_folds"] = [
         "" if pd.isna(k) else f"{int(k)} of {n_splits}" for k in comparison["chosen_in_folds"]

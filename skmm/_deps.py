@@ -21,6 +21,7 @@ _EXTRAS = {
     "optuna": ("tune", "optuna"),
     "matplotlib": ("tune", "matplotlib"),
     "imblearn": ("tune", "imbalanced-learn"),
+    "markdown": ("tune", "markdown"),
     "dask": ("dask", "dask[distributed]"),
     "distributed": ("dask", "dask[distributed]"),
 }

@@ -1,12 +1,16 @@
-"""The demo's pieces: its data, encoders, pipeline, search space and study."""
+"""The demo's pieces: its data, encoders, pipeline, search space, study and candidates."""
 
 from pathlib import Path
+
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 
 from .._deps import import_optional
 from ..datasets import make_multimodal_emotion
 from ..encoders import ImageEncoder, MelEncoder, TextEncoder
-from ..fusion import make_fusion_pipeline
+from ..fusion import LateFusionClassifier, make_fusion_pipeline
 from ._config import FULL
+from ._select import Candidate
 
 MODALITIES = ("text", "image", "audio")
 
@@ -124,3 +128,45 @@ def start_study(optuna, head, random_state):
         }
     )
     return study
+
+
+def demo_candidates(config, cache_dir=None, random_state=0):
+    """The models the demo compares: three it may choose from, and each modality alone.
+
+    The attention head is tuned with Optuna (its first trial is its own settings); the
+    logistic regressions keep their defaults; the single-modality heads are references
+    that are scored but never chosen.
+
+    Examples
+    --------
+    >>> from skmm.demo import QUICK, demo_candidates
+    >>> [(c.name, c.choosable) for c in demo_candidates(QUICK)][:4]  # doctest: +NORMALIZE_WHITESPACE
+    [('fusion, attention head (tuned)', True), ('early fusion, logistic regression', True),
+     ('late fusion (LateFusionClassifier)', True), ('text only, attention head', False)]
+    """
+    optuna = import_optional("optuna", "tuning in the demo")
+    head = attention_head(config, random_state)
+
+    def pipeline(estimator, modalities=MODALITIES):
+        return demo_pipeline(estimator, modalities, cache_dir, random_state)
+
+    late = LateFusionClassifier([(m, LogisticRegression(max_iter=1000)) for m in MODALITIES], cv=3)
+    return [
+        Candidate(
+            "fusion, attention head (tuned)",
+            pipeline(head),
+            space=search_space(),
+            study=lambda: start_study(optuna, head, random_state),
+        ),
+        Candidate("early fusion, logistic regression", pipeline(LogisticRegression(max_iter=1000))),
+        Candidate("late fusion (LateFusionClassifier)", pipeline(late)),
+        *(
+            Candidate(
+                f"{m} only, attention head",
+                pipeline(clone(head), (m,)),
+                kind="single modality",
+                choosable=False,
+            )
+            for m in MODALITIES
+        ),
+    ]

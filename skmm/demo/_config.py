@@ -28,6 +28,12 @@ class DemoConfig:
         Optuna trials.
     max_epochs : int
         Epoch cap of the neural head (it stops early on its validation loss).
+    video : bool
+        Video mode: one mp4 clip per sample instead of a face image and a voice file;
+        the faces over each clip's frames and the voice on its audio track are two
+        blocks (``"face"``, ``"voice"``) beside the text (needs the ``video`` extra).
+    n_frames : int
+        Frames sampled from each clip in video mode.
 
     Examples
     --------
@@ -44,6 +50,13 @@ class DemoConfig:
     n_splits: int = 5
     n_trials: int = 8
     max_epochs: int = 40
+    video: bool = False
+    n_frames: int = 4
+
+    @property
+    def modalities(self):
+        """The modality columns of the demo's table, which are also its block names."""
+        return ("text", "face", "voice") if self.video else ("text", "image", "audio")
 
 
 FULL = DemoConfig()

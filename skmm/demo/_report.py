@@ -24,11 +24,17 @@ _SHOWN = ("accuracy", "macro_f1", "uar", "roc_auc_ovr")
 
 def _data_text(frame, config, random_state):
     counts = ", ".join(f"{k}: {v}" for k, v in frame["label"].value_counts().items())
-    missing = ", ".join(f"{m} {int(frame[m].isna().sum())}" for m in ("text", "image", "audio"))
+    missing = ", ".join(f"{m} {int(frame[m].isna().sum())}" for m in config.modalities)
+    media = (
+        "video clips (h264 + AAC mp4: a drawn face whose expression builds up over the "
+        "frames, and a voiced tone on the audio track; the `face` and `voice` columns name "
+        "the same clip)"
+        if config.video
+        else "drawn faces (96 px PNG), voiced tones (1 s WAV)"
+    )
     return (
         f"**Synthetic** data from `skmm.datasets.make_multimodal_emotion` (random_state="
-        f"{random_state}): {len(frame)} samples of drawn faces (96 px PNG), voiced tones "
-        f"(1 s WAV) and template sentences, by {frame['group'].nunique()} synthetic speakers. "
+        f"{random_state}): {len(frame)} samples of {media} and template sentences, by {frame['group'].nunique()} synthetic speakers. "
         f"Classes ({config.n_classes}, imbalance {config.imbalance:g}:1): {counts}. Rows "
         f"missing a modality: {missing}. Nothing here shows real people; the files and "
         "`manifest.csv` are in [data/](data/manifest.csv)."

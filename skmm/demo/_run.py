@@ -1,5 +1,6 @@
 """run_demo: generate, encode once, choose and score by nested CV, refit, write the report."""
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from ..cache import cache_stats
 from ..metrics import emotion_scoring, unweighted_average_recall
 from ..report import modality_weights_of, record_training, summarize_cv
 from ._config import FULL, QUICK, Stages, torch_threads
-from ._parts import MODALITIES, demo_candidates, demo_encoders, make_demo_data
+from ._parts import demo_candidates, demo_encoders, make_demo_data
 from ._report import write_demo_report
 from ._select import ModelSelection, describe_winner
 
@@ -44,7 +45,7 @@ def _out_of_fold(results, X, y):
         y_pred[test] = model.predict(X_test)
         proba[test] = model.predict_proba(X_test)
         row = {"fold": fold, "all modalities": unweighted_average_recall(y[test], y_pred[test])}
-        for m in MODALITIES:
+        for m in X.columns:
             without = X_test.assign(**{m: None})  # the union marks it absent, as at predict time
             row[f"without {m}"] = unweighted_average_recall(y[test], model.predict(without))
         ablation.append(row)
@@ -85,6 +86,7 @@ def run_demo(
     random_state=0,
     cache_dir=None,
     n_threads=1,
+    video=False,
 ):
     """Run the demo workflow and write its report folder.
 
@@ -106,6 +108,9 @@ def run_demo(
     random_state : int, default=0
     cache_dir : path-like, optional
         Embedding cache folder; default ``$SKMM_CACHE_DIR`` or ``~/.cache/skmm``.
+    video : bool, default=False
+        Video mode (see :class:`DemoConfig`): the faces and voices come from one mp4 clip
+        per sample, read by ``VideoEncoder`` and ``MelEncoder``.
     n_threads : int or None, default=1
         torch threads while heads train (see :func:`torch_threads`); None leaves torch's
         setting.
@@ -126,15 +131,19 @@ def run_demo(
     >>> result.comparison[["model", "uar"]]  # doctest: +SKIP
     """
     config = config or (QUICK if quick else FULL)
+    if video:
+        config = dataclasses.replace(config, video=True)
     directory = Path(output_dir)
     directory.mkdir(parents=True, exist_ok=True)
     stage = Stages(total=4)
     started = time.perf_counter()
 
-    with stage("data", f"Writing a synthetic dataset ({config.n_samples} faces, voices, texts)"):
+    media = "video clips, texts" if config.video else "faces, voices, texts"
+    with stage("data", f"Writing a synthetic dataset ({config.n_samples} {media})"):
         frame = make_demo_data(directory / "data", config, random_state)
         # models see the modality columns only, so the saved model predicts any manifest
-        X, y, groups = frame[list(MODALITIES)], frame["label"].to_numpy(), frame["group"].to_numpy()
+        X, y = frame[list(config.modalities)], frame["label"].to_numpy()
+        groups = frame["group"].to_numpy()
         counts = frame["label"].value_counts()
         logger.info(
             "      classes: %s; %d speakers",
@@ -144,7 +153,7 @@ def run_demo(
 
     with stage("encode", "Encoding each modality once (the cache serves every later stage)"):
         encoded = {}
-        for m, encoder in demo_encoders(cache_dir, progress=True).items():
+        for m, encoder in demo_encoders(cache_dir, progress=True, config=config).items():
             present = frame[m].dropna()
             start = time.perf_counter()
             encoder.fit(present).transform(present)

@@ -31,11 +31,14 @@ def _default_encoder(role, on_error):
     name, params = _DEFAULT_ENCODERS[role]
     encoders = importlib.import_module("skmm.encoders")
     try:
-        return getattr(encoders, name)(on_error=_ON_ERROR[on_error], **params)
+        encoder = getattr(encoders, name)(**params)
     except AttributeError as exc:
         raise ImportError(
             f"skmm.encoders has no {name}; pass your own transformer: encoders={{{role!r}: ...}}."
         ) from exc
+    if "on_error" in encoder.get_params():
+        encoder.set_params(on_error=_ON_ERROR[on_error])
+    return encoder
 
 
 def make_fusion_pipeline(

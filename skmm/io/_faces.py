@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._deps import import_optional
 from ..exceptions import EncodingError, InputError
-from ._image_encoder import DEFAULT_MAX_PIXELS, load_images, read_image
+from ._image_reader import DEFAULT_MAX_PIXELS, load_images, read_image
 
 logger = logging.getLogger(__name__)
 

@@ -110,9 +110,13 @@ def bench_search(client, n, n_jobs):
                 scoring={"accuracy": "accuracy", "encoded": encoded_in_this_process},
                 refit="accuracy",
             )
+            client.run(cache_stats, reset=True)
             start = time.perf_counter()
             with joblib.parallel_backend(backend):
-                filled = skmm.dask.fill_cache(pipe[0], texts) if warm else 0
+                if warm:
+                    skmm.dask.fill_cache(pipe[0], texts)
+                stats = skmm.dask.worker_cache_stats(client, reset=True)
+                filled = sum(s["misses"] for s in stats.values())
                 cache_stats(reset=True)
                 search.fit(texts, y)
             wall = time.perf_counter() - start

@@ -61,12 +61,6 @@ def transform(estimator, collection, *, meta=None):
     (3, 384)
     """
     dask = import_optional("dask", "encoding a Dask collection")
-    meta = _output_meta(estimator, meta)
-    layout = (list(meta.columns), [str(t) for t in meta.dtypes])  # plain data for the tasks
-    # One copy in the graph, shared by every partition's task: the parameters of an
-    # encoder, or the fitted transformer.
-    payload = clone(estimator) if isinstance(estimator, BaseEncoder) else estimator
-    shipped = dask.delayed(payload, pure=True)
     kind = _kind(collection)
     if kind is None:
         raise TypeError(
@@ -74,6 +68,12 @@ def transform(estimator, collection, *, meta=None):
             "wrap it (dask.dataframe.from_pandas, dask.bag.from_sequence) or call the "
             "estimator's own transform for data in memory."
         )
+    meta = _output_meta(estimator, meta)
+    layout = (list(meta.columns), [str(t) for t in meta.dtypes])  # plain data for the tasks
+    # One copy in the graph, shared by every partition's task: the parameters of an
+    # encoder, or the fitted transformer.
+    payload = clone(estimator) if isinstance(estimator, BaseEncoder) else estimator
+    shipped = dask.delayed(payload, pure=True)
     if kind == "frame":
         return collection.map_partitions(_transform_partition, shipped, layout, meta=meta)
     parts = collection.to_delayed()
@@ -145,7 +145,9 @@ def fill_cache(encoder, collection, *, npartitions=None):
     dask = import_optional("dask", "encoding a Dask collection")
     if _kind(collection) is None:
         bag = import_optional("dask.bag", "encoding a Dask collection")
-        items = list(dict.fromkeys(_as_list(collection)))
+        items = _distinct(_as_list(collection))
+        if not items:
+            return 0
         collection = bag.from_sequence(
             items, npartitions=min(len(items), npartitions or _default_partitions())
         )
@@ -246,6 +248,14 @@ def _as_list(collection):
     if hasattr(collection, "iloc") and hasattr(collection, "columns"):
         return collection.iloc[:, 0].tolist()
     return list(collection)
+
+
+def _distinct(items):
+    """Items in first-seen order without repeats (all of them when they cannot be hashed)."""
+    try:
+        return list(dict.fromkeys(items))
+    except TypeError:  # e.g. waveforms as arrays: the encoder still dedupes within a partition
+        return items
 
 
 def _default_partitions():

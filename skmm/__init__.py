@@ -35,3 +35,12 @@ __all__ = [
     "EncodingError",
     "InputError",
 ]
+
+
+def __getattr__(name):
+    # skmm.dask without importing dask (or skmm.dask) at ``import skmm``
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module("skmm.dask")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -259,5 +259,7 @@ def test_video_demo_runs_the_clip_path_end_to_end(tmp_path):
     assert set(fusion.blocks_) == {"text", "face", "voice"}
     assert type(fusion.named_transformers_["face"]).__name__ == "VideoEncoder"
     ablation = pd.read_csv(tmp_path / "rep" / "ablation.csv")
-    assert {"without face", "without voice"} <= set(ablation.columns)
+    assert {"without face", "without voice", "face only", "voice only"} <= set(
+        ablation["condition"]
+    )
     assert "video clips" in (tmp_path / "rep" / "model_card.md").read_text()

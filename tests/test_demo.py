@@ -158,6 +158,7 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     for png in report.glob("*.png"):
         assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000, png.name
     index = (report / "index.md").read_text()
+    assert "faces_found" in index  # the share of images where the face crop found a face
     for png in (
         "confusion_matrix.png",
         "comparison.png",

@@ -246,6 +246,8 @@ def write_demo_report(
                 "features": e["features"],
                 "seconds": e["seconds"],
                 "encoder": type(e["encoder"]).__name__,
+                # with a face crop, the share of rows where a face was found (else whole image)
+                "faces_found": e.get("faces_found", ""),
             }
             for m, e in encoded.items()
         ]

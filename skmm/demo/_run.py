@@ -156,13 +156,17 @@ def run_demo(
         for m, encoder in demo_encoders(cache_dir, progress=True, config=config).items():
             present = frame[m].dropna()
             start = time.perf_counter()
-            encoder.fit(present).transform(present)
+            _, report = encoder.fit(present).transform(present, return_report=True)
             encoded[m] = {
                 "rows": len(present),
                 "features": encoder.n_features_out_,
                 "seconds": time.perf_counter() - start,
                 "encoder": encoder,
             }
+            if "face_found" in report.facts:
+                found = np.nanmean(report.facts["face_found"])
+                encoded[m]["faces_found"] = f"{found:.0%}"
+                logger.info("      %s: a face was found in %.0f%% of the rows", m, 100 * found)
             logger.info(
                 "      %-5s %d rows -> %d features in %.1f s",
                 m,

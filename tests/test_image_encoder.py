@@ -165,8 +165,8 @@ def test_bad_files_are_named_and_good_rows_kept(tiny_vit, tmp_path, images):
         None,
     ]
     enc = ImageEncoder(tiny_vit, max_pixels=200 * 200, on_error="nan", cache=False).fit(images)
-    Z = enc.transform(rows)
-    failed = {f["row"]: f for f in enc.failed_rows_}
+    Z, report = enc.transform(rows, return_report=True)
+    failed = {f["row"]: f for f in report.failed_rows}
     assert sorted(failed) == [1, 2, 4, 5, 6, 7]
     assert np.isnan(Z[sorted(failed)]).all() and np.isfinite(Z[[0, 3]]).all()
     np.testing.assert_allclose(Z[[0, 3]], enc.transform(images[:2]), atol=1e-6)

@@ -31,8 +31,8 @@ _DEVICE_BANKS = {}
 _CPU_CHUNK_FLOATS = 1 << 19
 # Windowed samples per GPU chunk (256 MiB of float32).
 _GPU_CHUNK_FLOATS = 1 << 26
-# Frames per block of the pooled statistics, times rows and bands (16 MiB of float32).
-_STATS_BLOCK_FLOATS = 1 << 22
+# Frames per block of the pooled statistics, times rows and bands (4 MiB of float32).
+_STATS_BLOCK_FLOATS = 1 << 20
 _BANDS_PER_BLOCK = 8
 _DELTA_WIDTH = 2
 

@@ -4,8 +4,8 @@ A reader follows it top to bottom: :meth:`EncodeRun.run` walks the rows window b
 window; :meth:`~EncodeRun._gather` checks, reads and hashes a window's rows, serves what
 the cache holds and prepares the rest (in the background while the model runs on the
 previous window); :meth:`~EncodeRun._encode` cuts the prepared items into batches
-(length-sorted and cut within the encoder's padding budget, CPU inference streams, GPU out-of-memory back-off, isolation of the rows
-that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
+(length-sorted, within the encoder's padding budget, CPU inference streams, GPU
+out-of-memory back-off, isolation of the rows that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
 and the cache at once, so work done before a failure is never lost.
 """
 

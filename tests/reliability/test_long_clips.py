@@ -43,3 +43,23 @@ def test_whisper_windows_in_several_passes_equal_one_pass():
     one = whisper_embed(encoder, [clip, short], windows_per_pass=8)
     several = whisper_embed(encoder, [clip, short], windows_per_pass=1)
     torch.testing.assert_close(several, one, atol=1e-4, rtol=1e-4)
+
+
+def test_a_long_clip_is_batched_alone_and_short_ones_fill_batches():
+    from skmm import MelEncoder
+
+    seen = []
+
+    class Recording(MelEncoder):
+        def _encode_batch(self, model, batch):
+            seen.append(sorted(len(clip) for clip in batch))
+            return super()._encode_batch(model, batch)
+
+    sr = 1000  # a budget of batch_size * 30 s is 120 000 samples
+    clips = [np.zeros(100 * sr, np.float32)]
+    clips += [np.full(sr, i / 10, np.float32) for i in range(9)]
+    enc = Recording(sr=sr, n_fft=64, hop_length=32, n_mels=8, sample_rate=sr, batch_size=4)
+    enc.set_params(cache=False, progress=False).fit(clips)
+    seen.clear()
+    enc.transform(clips)
+    assert sorted(seen, key=len) == [[100 * sr], [sr] * 1, [sr] * 4, [sr] * 4]

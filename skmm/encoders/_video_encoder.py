@@ -142,7 +142,10 @@ class VideoEncoder(ImageEncoder):
 
     def _output_params(self):
         return {
-            **super()._output_params(),
+            "output": self.output,
+            "pooling": self.pooling,
+            "face_crop": bool(self.face_crop),
+            "input": self.input_config_,
             "n_frames": self.n_frames,
             "fps": self.fps,
             "temporal_pooling": self.temporal_pooling,

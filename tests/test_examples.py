@@ -79,4 +79,4 @@ def test_docs_build_strict(tmp_path):
     site = tmp_path / "site"
     api = (site / "api" / "encoders" / "index.html").read_text()
     assert "TextEncoder" in api and "face_crop" in api  # docstrings were rendered
-    assert "encode_chunk" in (site / "examples" / "index.html").read_text()  # snippets inlined
+    assert "ColourHistogramEncoder" in (site / "examples" / "index.html").read_text()  # inlined

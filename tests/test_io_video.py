@@ -194,9 +194,9 @@ def test_mel_encoder_reads_clips_and_names_the_silent_one(tmp_path):
     with pytest.raises(EncodingError, match=r"row 1.*silent.mp4.*no audio track") as info:
         enc.transform([good, silent, good])
     assert info.value.row == 1
-    Z = enc.set_params(on_error="nan").transform([good, silent, good])
+    Z, report = enc.set_params(on_error="nan").transform([good, silent, good], return_report=True)
     assert np.isfinite(Z[[0, 2]]).all() and np.isnan(Z[1]).all()
-    assert [r["row"] for r in enc.failed_rows_] == [1]
+    assert [r["row"] for r in report.failed_rows] == [1]
 
 
 @pytest.mark.parametrize(

@@ -115,9 +115,9 @@ def test_bad_clips_name_row_and_file_or_are_filled(tmp_path, kind):
     with pytest.raises(EncodingError, match=f"row 1.*{match}") as info:
         enc.transform([good, item, good])
     assert info.value.row == 1 and (item is None or info.value.source == item)
-    Z = enc.set_params(on_error="zero").transform([good, item, good])
+    Z, report = enc.set_params(on_error="zero").transform([good, item, good], return_report=True)
     assert (Z[1] == 0).all() and np.abs(Z[[0, 2]]).sum(axis=1).min() > 0
-    assert [r["row"] for r in enc.failed_rows_] == [1]
+    assert [r["row"] for r in report.failed_rows] == [1]
 
 
 def test_single_frame_rotated_and_array_clips(tmp_path):

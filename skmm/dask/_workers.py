@@ -54,6 +54,6 @@ def worker_cache_stats(client, reset=False):
     >>> from skmm.dask import worker_cache_stats
     >>> with Client(processes=False, n_workers=1, dashboard_address=None) as client:
     ...     [sorted(stats) for stats in worker_cache_stats(client).values()]
-    [['corrupt', 'disk_hits', 'memory_hits', 'misses', 'writes']]
+    [['corrupt', 'disk_hits', 'failed_writes', 'memory_hits', 'misses', 'writes']]
     """
     return client.run(cache_stats, reset=reset)

@@ -20,6 +20,8 @@ _EXTRAS = {
     "optuna": ("tune", "optuna"),
     "matplotlib": ("tune", "matplotlib"),
     "imblearn": ("tune", "imbalanced-learn"),
+    "onnxruntime": ("onnx", "onnxruntime"),
+    "onnx": ("onnx", "onnx"),
     "dask": ("dask", "dask[distributed]"),
     "distributed": ("dask", "dask[distributed]"),
 }

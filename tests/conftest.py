@@ -7,6 +7,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# runtime="auto" means torch in tests: each test's fresh cache folder would export ONNX
+# graphs again; the ONNX tests and contract cases ask for runtime="onnx" explicitly.
+os.environ.setdefault("SKMM_RUNTIME", "torch")
 
 WORDS = (
     "happy sad angry calm joy love hate fear day night good bad very not the a is "

@@ -52,6 +52,9 @@ class BackboneSpec:
         Licence of the weights, shown in model cards.
     aliases : tuple of str
         Other names accepted for it (lower case).
+    onnx : OnnxGraph or None
+        How its forward pass runs as an ONNX graph (``runtime="onnx"``); None when it
+        runs in torch only.
 
     Examples
     --------
@@ -72,6 +75,7 @@ class BackboneSpec:
     version: str = "1"
     licence: str = ""
     aliases: tuple = ()
+    onnx: object = None
 
     @property
     def weightless(self):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ._config import add_fit_arguments, config_arguments
+from ._export import add_export_parser, export_command
 from ._models import fit_command, predict_command, report_command
 
 logger = logging.getLogger("skmm.cli")
@@ -144,6 +145,7 @@ def _parsers():
         metavar="DIR",
         help="cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
     )
+    add_export_parser(commands)
     return parser, fit
 
 
@@ -207,6 +209,7 @@ _COMMANDS = {
     "predict": predict_command,
     "report": report_command,
     "cache": _cache_command,
+    "export": export_command,
 }
 
 

@@ -18,8 +18,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._device import resolve_device, resolve_dtype
-from ..cache import EmbeddingCache, content_hash, default_cache_dir, namespace_key
 from ..backbones._onnx import OnnxModel
+from ..cache import EmbeddingCache, content_hash, default_cache_dir, namespace_key
 from ._export import export_encoder
 from ._input import to_rows
 from ._registry import get_model

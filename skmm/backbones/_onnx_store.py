@@ -139,11 +139,15 @@ def stored_graph(backbone, options, quantize, folder, load_torch):
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize={quantize!r}; use one of {QUANTIZATIONS}.")
     stem = f"{backbone.name}-{graph_key(backbone, options, quantize)[:20]}"
-    for place in (Path(folder), Path(tempfile.gettempdir()) / f"skmm-onnx-{os.getuid()}"):
+    record = read_record(folder, stem)
+    if record is not None:
+        return record
+    place = writable_folder(folder)
+    if place != Path(folder):  # made earlier in this temporary place?
         record = read_record(place, stem)
         if record is not None:
             return record
-    return _export(backbone, graph, options, quantize, writable_folder(folder), stem, load_torch)
+    return _export(backbone, graph, options, quantize, place, stem, load_torch)
 
 
 def _export(backbone, graph, options, quantize, folder, stem, load_torch):

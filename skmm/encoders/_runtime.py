@@ -8,8 +8,9 @@ cannot be made or misses the tolerance, a warning says why and torch is used.
 ``quantize="int8"`` is ONNX Runtime's dynamic per-channel int8 quantization: opt-in, its
 cosine against torch fp32 on the probe batch is recorded on the fitted encoder.
 
-The environment variable ``SKMM_RUNTIME=torch`` makes ``"auto"`` mean torch (the test
-suite sets it so that each test's fresh cache folder does not export graphs again).
+The environment variable ``SKMM_RUNTIME=torch`` makes ``"auto"`` mean torch, and
+``SKMM_ONNX_DIR`` moves the graphs out of the cache folder (the test suite sets both:
+each test has a fresh cache folder, and graphs are made once per test session).
 """
 
 import logging
@@ -42,9 +43,17 @@ def check_runtime_params(encoder):
 
 
 def onnx_folder(encoder):
-    """Where the encoder's graphs are kept: ``onnx/`` beside its embedding cache."""
+    """Where the encoder's graphs are kept: ``onnx/`` beside its embedding cache.
+
+    That is ``<cache_dir>/onnx`` for an encoder with a ``cache_dir``, else
+    ``$SKMM_ONNX_DIR`` when set, else ``onnx/`` in :func:`~skmm.cache.default_cache_dir`.
+    """
     cache_dir = getattr(encoder, "cache_dir", None)
-    return (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "onnx"
+    if cache_dir is not None:
+        return Path(cache_dir) / "onnx"
+    if os.environ.get("SKMM_ONNX_DIR"):
+        return Path(os.environ["SKMM_ONNX_DIR"]).expanduser()
+    return default_cache_dir() / "onnx"
 
 
 def resolve_runtime(encoder):

@@ -1,5 +1,6 @@
 """Tests of the demo: its helpers (fast) and `skmm demo --quick` end to end (slow)."""
 
+import importlib.util
 import time
 
 import pandas as pd
@@ -107,3 +108,9 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     )
     assert len(pd.read_csv(predictions)) == QUICK.n_samples
     print(f"quick demo: {seconds:.0f} s")
+
+    # and its encoders export as ONNX graphs (issue 11)
+    if importlib.util.find_spec("onnxruntime") is not None:
+        assert main(["export", str(report / "model.joblib"), str(tmp_path / "onnx")]) == 0
+        exported = sorted(p.stem for p in (tmp_path / "onnx").glob("*.onnx"))
+        assert len(exported) >= 2, exported  # text and image at least

@@ -82,8 +82,8 @@ def bench_vader(per_corpus, folds):
     print("| corpus | fp32 | int8 | int8 - fp32 |")
     print("|---|---|---|---|")
     for subset in ("tweets", "movie_reviews", "amazon", "nyt"):
-        X, y = load_vader_sentences(subset, return_X_y=True)
-        X, y = list(X), np.asarray(y)
+        frame = load_vader_sentences(subset)
+        X, y = frame["text"].tolist(), frame["sentiment"].to_numpy()
         pick = np.random.default_rng(0).permutation(len(X))[:per_corpus]
         X, y = [X[i] for i in pick], y[pick]
         cv = StratifiedKFold(folds, shuffle=True, random_state=0)

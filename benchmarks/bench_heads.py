@@ -92,6 +92,7 @@ def fusion_classifier(X, y, args):
         max_epochs=args.epochs,
         device=args.device,
         random_state=0,
+        n_threads=None,  # the same torch threads as the other two runs
     )
     return clf.fit(X, y)
 

@@ -1,9 +1,11 @@
-"""Scaling out with dask: worker processes encode chunks and share one on-disk cache.
+"""Scaling out with dask: workers encode a Dask Series and share one on-disk cache.
 
-Each dask worker (a separate process, possibly on another machine with a shared file
-system) runs TextEncoder.transform on its chunks; embeddings land in the on-disk cache
-that every worker reads. After restarting the workers (empty memory), a second pass
-finds every embedding on disk and encodes nothing.
+``skmm.dask.transform`` encodes a Dask collection partition by partition on the
+workers and returns a lazy Dask DataFrame of embeddings. The encoder travels as its
+parameters; each worker process loads the model once. Embeddings land in the on-disk
+cache that every worker reads (on a cluster: a folder on a shared file system). After
+restarting the workers (empty memory), a second pass finds every embedding on disk and
+encodes nothing.
 Run: python examples/scaling_out_with_dask.py
 """
 
@@ -13,32 +15,17 @@ import tempfile
 import numpy as np
 
 
-def encode_chunk(texts, cache_dir):
-    """Runs in a worker: encode a chunk, return its embeddings and what the cache did."""
-    from skmm.cache import cache_stats
-    from skmm.encoders import TextEncoder
-
-    before = cache_stats()
-    vectors = TextEncoder(cache_dir=cache_dir, progress=False).fit(texts).transform(texts)
-    after = cache_stats()
-    return vectors, {k: after[k] - before[k] for k in ("misses", "disk_hits", "memory_hits")}
-
-
-def run_pass(client, chunks, cache_dir):
-    results = client.gather(client.map(encode_chunk, chunks, cache_dir=cache_dir, pure=False))
-    vectors = np.vstack([v for v, _ in results])
-    totals = {k: sum(s[k] for _, s in results) for k in ("misses", "disk_hits", "memory_hits")}
-    return vectors, totals
-
-
-def main(n_texts=64, n_chunks=4):
+def main(n_texts=64, n_partitions=4):
+    import dask.dataframe as dd
     from dask.distributed import Client, LocalCluster
 
+    import skmm.dask
+    from skmm import TextEncoder
     from skmm.datasets import load_vader_sentences
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # no "restarting worker" lines
-    texts = load_vader_sentences("movie_reviews")["text"].head(n_texts).tolist()
-    chunks = [texts[i::n_chunks] for i in range(n_chunks)]
+    texts = load_vader_sentences("movie_reviews")["text"].head(n_texts)
+    series = dd.from_pandas(texts, npartitions=n_partitions)
     with (
         tempfile.TemporaryDirectory() as cache_dir,
         LocalCluster(
@@ -46,18 +33,25 @@ def main(n_texts=64, n_chunks=4):
         ) as cluster,
         Client(cluster) as client,
     ):
-        first, stats1 = run_pass(client, chunks, cache_dir)
-        print(f"first pass: {stats1['misses']} texts encoded by 2 workers")
-        client.restart()  # new worker processes: nothing in memory, the disk cache stays
-        second, stats2 = run_pass(client, chunks, cache_dir)
-        print(
-            f"second pass: {stats2['disk_hits']} read from the shared disk cache, "
-            f"{stats2['misses']} encoded"
-        )
-    assert np.array_equal(first, second)
+        encoder = TextEncoder(cache_dir=cache_dir)
+        embeddings = skmm.dask.transform(encoder, series)  # lazy: nothing runs yet
+        print(f"lazy result: {type(embeddings).__name__} with {len(embeddings.columns)} columns")
+        first = embeddings.compute()
+        stats1 = skmm.dask.worker_cache_stats(client)
+        models = skmm.dask.worker_models(client)
+        print(f"first pass: {sum(s['misses'] for s in stats1.values())} texts encoded")
+        print(f"models loaded per worker: {[len(keys) for keys in models.values()]}")
+
+        client.restart(timeout=600)  # new worker processes: empty memory; the disk cache stays
+        second = skmm.dask.transform(encoder, series).compute()
+        stats2 = skmm.dask.worker_cache_stats(client)
+        disk_hits = sum(s["disk_hits"] for s in stats2.values())
+        misses = sum(s["misses"] for s in stats2.values())
+        print(f"second pass: {disk_hits} read from the shared disk cache, {misses} encoded")
+    assert np.array_equal(first.to_numpy(), second.to_numpy())
     print(
         f"Result: {n_texts} texts encoded once by 2 dask workers; second pass "
-        f"{stats2['disk_hits']} disk-cache hits, {stats2['misses']} encoded"
+        f"{disk_hits} disk-cache hits, {misses} encoded"
     )
 
 

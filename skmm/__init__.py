@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 from . import metrics  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
-from .encoders import ImageEncoder, MelEncoder, TextEncoder  # noqa: E402
+from .encoders import ImageEncoder, MelEncoder, TextEncoder, VideoEncoder  # noqa: E402
 from .exceptions import EncodingError, InputError  # noqa: E402
 from .fusion import LateFusionClassifier, ModalityUnion, infer_blocks, make_fusion_pipeline  # noqa: E402
 from .heads import FusionClassifier, FusionRegressor  # noqa: E402
@@ -20,6 +20,7 @@ __all__ = [
     "TextEncoder",
     "ImageEncoder",
     "MelEncoder",
+    "VideoEncoder",
     "FaceCropper",
     "ModalityUnion",
     "LateFusionClassifier",
@@ -34,3 +35,12 @@ __all__ = [
     "EncodingError",
     "InputError",
 ]
+
+
+def __getattr__(name):
+    # skmm.dask without importing dask (or skmm.dask) at ``import skmm``
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module("skmm.dask")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

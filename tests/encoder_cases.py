@@ -62,11 +62,15 @@ def _written_by_hand(request):
     """The encoder of the "Writing your own encoder" page (examples/writing_an_encoder.py)."""
     import importlib.util
     import pathlib
+    import sys
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "writing_an_encoder.py"
-    spec = importlib.util.spec_from_file_location("writing_an_encoder", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = sys.modules.get("writing_an_encoder")
+    if module is None:  # imported once, by name, so that pickle finds the class again
+        path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "writing_an_encoder.py"
+        spec = importlib.util.spec_from_file_location("writing_an_encoder", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["writing_an_encoder"] = module
+        spec.loader.exec_module(module)
     return module.ColourHistogramEncoder(bins=4, batch_size=4)
 
 
@@ -77,3 +81,8 @@ def _written_rows(tmp_path):
 
 
 CASES["ColourHistogramEncoder-example"] = (_written_by_hand, _written_rows)
+
+
+from video_cases import VIDEO_CASES  # noqa: E402
+
+CASES.update(VIDEO_CASES)

@@ -282,3 +282,35 @@ def test_a_missing_extra_is_a_user_error_but_a_broken_skmm_import_is_a_bug():
     assert _is_user_error(ImportError("skmm needs the optional package 'optuna' ..."))
     assert _is_user_error(ModuleNotFoundError("No module named 'yaml'", name="yaml"))
     assert not _is_user_error(ModuleNotFoundError("No module named 'skmm.x'", name="skmm.x"))
+
+
+@pytest.mark.slow
+def test_fit_and_predict_from_video_clips(tmp_path, capsys):
+    pytest.importorskip("av")
+    frame = make_multimodal_emotion(
+        n_samples=12, n_classes=2, n_speakers=4, directory=tmp_path, video=True, random_state=0
+    )
+    table = pd.DataFrame({"clip": frame["video"], "emotion": frame["label"]}).dropna()
+    table.to_csv(tmp_path / "clips.csv", index=False)
+    model = tmp_path / "model.joblib"
+    code, out, err = run(
+        capsys,
+        "fit",
+        "--manifest",
+        str(tmp_path / "clips.csv"),
+        "--video",
+        "clip",
+        "--label",
+        "emotion",
+        "--cv",
+        "0",
+        "-o",
+        str(model),
+    )
+    assert code == 0, err
+    union = joblib.load(model).named_steps["fusion"]
+    assert set(union.blocks_) == {"face", "voice"}
+    assert type(union.named_transformers_["face"]).__name__ == "VideoEncoder"
+    code, out, err = run(capsys, "predict", str(model), str(tmp_path / "clips.csv"))
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == len(table) + 1  # a header and one line per clip

@@ -175,3 +175,35 @@ def test_each_modality_carries_signal_only_when_strong(tmp_path):
     for name in ("text", "image", "audio"):
         assert scores[name, 1.0] > 0.6, scores  # chance is 0.25
         assert scores[name, 0.0] < 0.42, scores
+
+
+def test_video_clips_move_the_face_and_carry_the_voice(tmp_path):
+    pytest.importorskip("av")
+    from skmm.io import read_audio, read_video
+
+    df = make_multimodal_emotion(
+        n_samples=6,
+        n_classes=2,
+        video=True,
+        missing_rate={"audio": 0.34},
+        random_state=0,
+        directory=tmp_path,
+        duration=0.5,
+    )
+    assert df.columns.tolist() == ["text", "image", "audio", "video", "label", "group"]
+    has_clip = df["video"].notna()
+    assert (has_clip == (df["image"].notna() & df["audio"].notna())).all()
+    assert has_clip.sum() == 4
+    for _, row in df[has_clip].iterrows():
+        assert row["video"].endswith(".mp4") and Path(row["video"]).parent == tmp_path / "video"
+        frames = read_video(row["video"], n_frames=5)
+        assert frames.shape == (5, 96, 96, 3)
+        assert np.abs(frames[-1].astype(int) - frames[0]).mean() > 0.5  # the expression moves
+        # the apex frame looks like the still image of the same sample
+        still = cv2.cvtColor(cv2.imread(row["image"]), cv2.COLOR_BGR2RGB)
+        assert np.abs(frames[-1].astype(int) - still).mean() < 12
+        voice, track = read_audio(row["audio"], 16000), read_audio(row["video"], 16000)
+        n = min(len(voice), len(track))
+        assert abs(len(track) - len(voice)) < 2048 and np.corrcoef(voice[:n], track[:n])[0, 1] > 0.9
+    X, _ = make_multimodal_emotion(n_samples=4, video=True, return_X_y=True, random_state=0)
+    assert X.columns.tolist() == ["text", "image", "audio", "video"]

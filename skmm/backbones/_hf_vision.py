@@ -159,6 +159,7 @@ SPECS = (
         embed=lambda model, x, options: vision_embed(model, x, options.get("pooling", "auto")),
         n_features=lambda path, options: vision_width(path),
         input_config=vision_input_config,
-        licence="see the model folder",
+        title="user-supplied Hugging Face model",
+        licence="see the model's own licence",
     ),
 )

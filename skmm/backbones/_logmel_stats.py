@@ -28,7 +28,9 @@ SPECS = (
         embed=_embed,
         n_features=lambda path, options: len(STATISTICS) * options["n_mels"],
         version="logmel-stats-v1",  # bump when the statistics change, so caches do not mix
-        licence="none (no weights)",
+        title="log-mel spectrogram statistics (no learned weights)",
+        licence="none needed (computed features)",
+        source="skmm",
         aliases=("logmel-stats",),
     ),
 )

@@ -38,6 +38,11 @@ class OnnxGraph:
         ``finish(output, context) -> (N, D) ndarray``; default: the output itself.
     aux : callable, optional
         ``aux(path) -> object``: what ``feeds`` needs besides the graph (a tokenizer).
+    auto : bool, default=True
+        Whether ``runtime="auto"`` picks ONNX Runtime for this backbone. Set only where
+        it was measured faster than skmm's torch path (benchmarks/RESULTS.md): the image
+        classifiers yes; MiniLM and Whisper not yet, so they run torch unless
+        ``runtime="onnx"`` is asked for.
     """
 
     module: object
@@ -47,6 +52,7 @@ class OnnxGraph:
     dynamic: dict = field(default_factory=dict)
     finish: object = None
     aux: object = None
+    auto: bool = True
 
     def dynamic_axes(self):
         """The ``dynamic_axes`` argument of ``torch.onnx.export``."""

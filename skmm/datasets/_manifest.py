@@ -75,7 +75,7 @@ def load_manifest(path, *, path_columns=None, check_files="raise", base_dir=None
     >>> from skmm.datasets import load_manifest
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> (root / "a.wav").touch()
-    >>> table = "text,audio,label\\nwhat a day,a.wav,happy\\nfine,,neutral\\n"
+    >>> table = "text,audio,label\nwhat a day,a.wav,happy\nfine,,neutral\n"
     >>> _ = (root / "data.csv").write_text(table)
     >>> df = load_manifest(root / "data.csv")
     >>> df["audio"].iloc[0] == str(root.resolve() / "a.wav"), df["audio"].iloc[1]

@@ -99,8 +99,8 @@ def load_meld(path, split="train", *, group="dialogue", video_dir=None):
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (root / "dev_sent_emo.csv").write_text(
     ...     "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,"
-    ...     "Season,Episode,StartTime,EndTime\\n"
-    ...     '1,Oh my God!,Monica,surprise,positive,0,0,8,21,"00:16:41,126","00:16:44,337"\\n')
+    ...     "Season,Episode,StartTime,EndTime\n"
+    ...     '1,Oh my God!,Monica,surprise,positive,0,0,8,21,"00:16:41,126","00:16:44,337"\n')
     >>> (root / "dev" / "dev_splits_complete").mkdir(parents=True)
     >>> (root / "dev" / "dev_splits_complete" / "dia0_utt0.mp4").touch()
     >>> df = load_meld(root, split="dev")

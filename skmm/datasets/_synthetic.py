@@ -13,6 +13,7 @@ from .._deps import import_optional
 from ._common import logger, object_column
 from ._synthetic_media import draw_face, make_speaker, synth_voice
 from ._synthetic_text import EMOTION_NAMES, write_sentence
+from ._synthetic_video import write_emotion_clip
 
 MODALITIES = ("text", "image", "audio")
 _DEFAULT_STRENGTH = 0.7
@@ -115,6 +116,7 @@ def make_multimodal_emotion(
     image_size=96,
     sample_rate=16000,
     duration=1.0,
+    video=False,
     return_X_y=False,
     random_state=None,
 ):
@@ -169,8 +171,14 @@ def make_multimodal_emotion(
     sample_rate : int, default=16000
     duration : float, default=1.0
         Clip length in seconds.
+    video : bool, default=False
+        Also write one mp4 clip per sample under ``video/`` (h264 + AAC, 10 frames per
+        second, the ``video`` extra): the same face as the image, its expression
+        building up from a hint to the apex over the frames, and the same voice as the
+        audio on its sound track. Rows missing their image or their audio get None.
     return_X_y : bool, default=False
-        Return ``(X, y)``: X the ``text``, ``image`` and ``audio`` columns, y the labels.
+        Return ``(X, y)``: X the ``text``, ``image``, ``audio`` (and ``video``) columns,
+        y the labels.
     random_state : int, RandomState instance or None, default=None
         Same seed and parameters, same table and same files.
 
@@ -178,7 +186,7 @@ def make_multimodal_emotion(
     -------
     frame : pandas.DataFrame
         Columns ``text`` (str or None), ``image`` and ``audio`` (absolute paths
-        or None), ``label`` (emotion name) and ``group`` (speaker id).
+        or None), ``video`` with ``video=True``, ``label`` (emotion name) and ``group`` (speaker id).
         ``frame.attrs`` holds ``directory`` and ``label_names``.
     X, y : pandas.DataFrame, pandas.Series
         When ``return_X_y=True``.
@@ -240,8 +248,11 @@ def make_multimodal_emotion(
     for sub, m in (("images", "image"), ("audio", "audio")):
         if present[m].any():
             (root / sub).mkdir(parents=True, exist_ok=True)
+    with_clip = present["image"] & present["audio"] if video else np.zeros(n_samples, bool)
+    if with_clip.any():
+        (root / "video").mkdir(parents=True, exist_ok=True)
 
-    columns = {m: [None] * n_samples for m in MODALITIES}
+    columns = {m: [None] * n_samples for m in (*MODALITIES, "video")}
     for i in range(n_samples):
         spk = speakers[speaker_of[i]]
         r_text, r_image, r_audio = (np.random.RandomState(s) for s in seeds[i])
@@ -262,13 +273,27 @@ def make_multimodal_emotion(
             )
             _write_wav(path, wave, sample_rate)
             columns["audio"][i] = str(path)
+        if with_clip[i]:
+            path = root / "video" / f"sample_{i:05d}.mp4"
+            columns["video"][i] = write_emotion_clip(
+                path,
+                shown["image"][i],
+                intensity[i],
+                spk,
+                seeds[i][1],
+                image_size,
+                noise,
+                wave,
+                sample_rate,
+            )
 
     names = list(EMOTION_NAMES[:n_classes])
-    frame = pd.DataFrame({m: object_column(columns[m]) for m in MODALITIES})
+    kept = (*MODALITIES, "video") if video else MODALITIES
+    frame = pd.DataFrame({m: object_column(columns[m]) for m in kept})
     frame["label"] = [names[k] for k in y]
     frame["group"] = [f"speaker_{s:02d}" for s in speaker_of]
     frame.attrs.update(directory=str(root), label_names=names)
     logger.info("make_multimodal_emotion: wrote %d synthetic samples to %s", n_samples, root)
     if return_X_y:
-        return frame[list(MODALITIES)], frame["label"]
+        return frame[list(kept)], frame["label"]
     return frame

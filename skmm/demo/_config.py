@@ -1,11 +1,11 @@
-"""Sizes of a demo run, its stage logger, and the torch thread limit for the small heads."""
+"""Sizes of a demo run and its stage logger."""
 
 import contextlib
 import logging
 import time
 from dataclasses import dataclass
 
-from .._deps import import_optional
+from .._threads import torch_threads  # noqa: F401  (the demo's public name for it)
 
 logger = logging.getLogger("skmm.demo")
 
@@ -28,6 +28,12 @@ class DemoConfig:
         Optuna trials.
     max_epochs : int
         Epoch cap of the neural head (it stops early on its validation loss).
+    video : bool
+        Video mode: one mp4 clip per sample instead of a face image and a voice file;
+        the faces over each clip's frames and the voice on its audio track are two
+        blocks (``"face"``, ``"voice"``) beside the text (needs the ``video`` extra).
+    n_frames : int
+        Frames sampled from each clip in video mode.
 
     Examples
     --------
@@ -44,40 +50,17 @@ class DemoConfig:
     n_splits: int = 5
     n_trials: int = 8
     max_epochs: int = 40
+    video: bool = False
+    n_frames: int = 4
+
+    @property
+    def modalities(self):
+        """The modality columns of the demo's table, which are also its block names."""
+        return ("text", "face", "voice") if self.video else ("text", "image", "audio")
 
 
 FULL = DemoConfig()
 QUICK = DemoConfig(n_samples=120, n_splits=3, n_trials=3, max_epochs=15)
-
-
-@contextlib.contextmanager
-def torch_threads(n):
-    """Run the block with ``torch.set_num_threads(n)``, then restore the previous count.
-
-    The demo's heads are tiny: on a busy CPU one thread trains them fastest, as more
-    threads only wait for each other. ``n=None`` leaves torch alone.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skmm.demo import torch_threads
-    >>> before = torch.get_num_threads()
-    >>> with torch_threads(1):
-    ...     torch.get_num_threads()
-    1
-    >>> torch.get_num_threads() == before
-    True
-    """
-    if n is None:
-        yield
-        return
-    torch = import_optional("torch", "the neural fusion heads")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class Stages:

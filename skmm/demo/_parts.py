@@ -1,14 +1,18 @@
-"""The demo's pieces: its data, encoders, pipeline, search space and study."""
+"""The demo's pieces: its data, encoders, pipeline, search space, study and candidates."""
 
 from pathlib import Path
 
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
 from .._deps import import_optional
 from ..datasets import make_multimodal_emotion
-from ..encoders import ImageEncoder, MelEncoder, TextEncoder
-from ..fusion import make_fusion_pipeline
+from ..encoders import ImageEncoder, MelEncoder, TextEncoder, VideoEncoder
+from ..fusion import LateFusionClassifier, make_fusion_pipeline
 from ._config import FULL
+from ._select import Candidate
 
-MODALITIES = ("text", "image", "audio")
+MODALITIES = FULL.modalities  # the default (image) mode; video mode: config.modalities
 
 
 def make_demo_data(directory, config=FULL, random_state=0):
@@ -35,10 +39,16 @@ def make_demo_data(directory, config=FULL, random_state=0):
         imbalance=config.imbalance,
         missing_rate=config.missing_rate,
         directory=directory,
+        video=config.video,
         random_state=random_state,
     )
+    if config.video:  # one clip column per block, so each block can be left out on its own
+        frame = frame.drop(columns=["image", "audio"]).assign(face=frame["video"])
+        frame = frame.rename(columns={"video": "voice"})[
+            ["text", "face", "voice", "label", "group"]
+        ]
     manifest = frame.copy()
-    for column in ("image", "audio"):
+    for column in config.modalities[1:]:
         manifest[column] = [
             None if p is None else Path(p).relative_to(directory.resolve()).as_posix()
             for p in frame[column]
@@ -47,8 +57,11 @@ def make_demo_data(directory, config=FULL, random_state=0):
     return frame
 
 
-def demo_encoders(cache_dir=None, progress=False):
+def demo_encoders(cache_dir=None, progress=False, config=FULL):
     """The demo's encoders: MiniLM text, EfficientNet-Lite0 on face crops, log-mel statistics.
+
+    In video mode the faces are EfficientNet-Lite0 over frames sampled from each clip
+    (``VideoEncoder``, mean over time) and the voice is the clip's audio track.
 
     Examples
     --------
@@ -56,14 +69,19 @@ def demo_encoders(cache_dir=None, progress=False):
     >>> {m: type(e).__name__ for m, e in demo_encoders().items()}
     {'text': 'TextEncoder', 'image': 'ImageEncoder', 'audio': 'MelEncoder'}
     """
+    text = TextEncoder(cache_dir=cache_dir, progress=progress)
+    if config.video:
+        # the drawn faces fill the frame, and the face detector does not find them in clips
+        face = VideoEncoder(n_frames=config.n_frames, cache_dir=cache_dir, progress=progress)
+        return {"text": text, "face": face, "voice": MelEncoder(cache_dir=cache_dir)}
     return {
-        "text": TextEncoder(cache_dir=cache_dir, progress=progress),
+        "text": text,
         "image": ImageEncoder(face_crop=True, cache_dir=cache_dir, progress=progress),
         "audio": MelEncoder(cache_dir=cache_dir, progress=progress),
     }
 
 
-def demo_pipeline(head, modalities=MODALITIES, cache_dir=None, random_state=0):
+def demo_pipeline(head, modalities=MODALITIES, cache_dir=None, random_state=0, config=FULL):
     """``ModalityUnion -> RandomOverSampler -> head`` on the given modalities.
 
     Examples
@@ -74,10 +92,9 @@ def demo_pipeline(head, modalities=MODALITIES, cache_dir=None, random_state=0):
     ['fusion', 'sampler', 'head']
     """
     over_sampling = import_optional("imblearn.over_sampling", "rebalancing in the demo")
-    encoders = demo_encoders(cache_dir)
+    encoders = demo_encoders(cache_dir, config=config)
     return make_fusion_pipeline(
-        **{m: m for m in modalities},
-        encoders={m: encoders[m] for m in modalities},
+        extra=[(m, encoders[m], m) for m in modalities],  # each modality has its own column
         head=head,
         sampler=over_sampling.RandomOverSampler(random_state=random_state),
     )
@@ -124,3 +141,47 @@ def start_study(optuna, head, random_state):
         }
     )
     return study
+
+
+def demo_candidates(config, cache_dir=None, random_state=0):
+    """The models the demo compares: three it may choose from, and each modality alone.
+
+    The attention head is tuned with Optuna (its first trial is its own settings); the
+    logistic regressions keep their defaults; the single-modality heads are references
+    that are scored but never chosen.
+
+    Examples
+    --------
+    >>> from skmm.demo import QUICK, demo_candidates
+    >>> [(c.name, c.choosable) for c in demo_candidates(QUICK)][:4]  # doctest: +NORMALIZE_WHITESPACE
+    [('fusion, attention head (tuned)', True), ('early fusion, logistic regression', True),
+     ('late fusion (LateFusionClassifier)', True), ('text only, attention head', False)]
+    """
+    optuna = import_optional("optuna", "tuning in the demo")
+    head = attention_head(config, random_state)
+
+    modalities = config.modalities
+
+    def pipeline(estimator, modalities=modalities):
+        return demo_pipeline(estimator, modalities, cache_dir, random_state, config)
+
+    late = LateFusionClassifier([(m, LogisticRegression(max_iter=1000)) for m in modalities], cv=3)
+    return [
+        Candidate(
+            "fusion, attention head (tuned)",
+            pipeline(head),
+            space=search_space(),
+            study=lambda: start_study(optuna, head, random_state),
+        ),
+        Candidate("early fusion, logistic regression", pipeline(LogisticRegression(max_iter=1000))),
+        Candidate("late fusion (LateFusionClassifier)", pipeline(late)),
+        *(
+            Candidate(
+                f"{m} only, attention head",
+                pipeline(clone(head), (m,)),
+                kind="single modality",
+                choosable=False,
+            )
+            for m in modalities
+        ),
+    ]

@@ -1,14 +1,12 @@
 """The demo's report folder: what :func:`skmm.demo.run_demo` computed, as tables, figures and a card."""
 
 import joblib
-import numpy as np
 import pandas as pd
 
 from ..report import (
     METRICS,
     Report,
     classification_metrics,
-    markdown_table,
     mean_std_columns,
     modality_weight_table,
     per_class_table,
@@ -18,84 +16,25 @@ from ..report import (
     plot_search,
     write_model_card,
 )
+from ..report._tables import markdown_table
+from ._report_tables import ablation_table, fold_table, trials_table, weights_by_group
 
 _SHOWN = ("accuracy", "macro_f1", "uar", "roc_auc_ovr")
 
 
-def _fold_table(results):
-    rows = [
-        {"fold": str(k), **{m: float(results[f"test_{m}"][k]) for m in METRICS}}
-        for k in range(len(results["test_uar"]))
-    ]
-    table = pd.DataFrame(rows)
-    numbers = table[list(METRICS)]
-    summary = pd.DataFrame(
-        [
-            {"fold": "mean", **numbers.mean().to_dict()},
-            {"fold": "std", **numbers.std(ddof=0).to_dict()},
-        ]
-    )
-    return pd.concat([table, summary], ignore_index=True)
-
-
-def _ablation_table(oof, comparison):
-    per_fold = oof.ablation.drop(columns="fold")
-    rows = [
-        {
-            "condition": c,
-            "trained on": "all modalities",
-            "uar": per_fold[c].mean(),
-            "uar_std": per_fold[c].std(ddof=0),
-        }
-        for c in per_fold.columns
-    ]
-    for row in comparison[comparison["kind"] == "single modality"].itertuples():
-        rows.append(
-            {
-                "condition": row.model.split(",")[0],
-                "trained on": "that modality only",
-                "uar": row.uar,
-                "uar_std": row.uar_std,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _trials_table(search):
-    results = search.cv_results_
-    table = pd.DataFrame(
-        {
-            "trial": results["trial_number"],
-            "state": results["state"],
-            "uar": results["mean_test_uar"],
-            "uar_std": results["std_test_uar"],
-        }
-    )
-    params = pd.DataFrame(list(results["params"]))
-    params.columns = [c.replace("head__", "") for c in params.columns]
-    return pd.concat([table, params], axis=1)
-
-
-def _weights_by_group(weights, frame):
-    """Rows labelled by true class (sorted), then copies of the rows missing each modality."""
-    labels = frame["label"].to_numpy()[weights.index]
-    order = np.argsort(labels, kind="stable")
-    parts, by = [weights.iloc[order]], [labels[order]]
-    for m in weights.columns:
-        absent = frame[m].isna().to_numpy()[weights.index]
-        if absent.any():
-            parts.append(weights[absent])
-            by.append(np.full(absent.sum(), f"rows without {m}", dtype=object))
-    return pd.concat(parts), np.concatenate(by)
-
-
 def _data_text(frame, config, random_state):
     counts = ", ".join(f"{k}: {v}" for k, v in frame["label"].value_counts().items())
-    missing = ", ".join(f"{m} {int(frame[m].isna().sum())}" for m in ("text", "image", "audio"))
+    missing = ", ".join(f"{m} {int(frame[m].isna().sum())}" for m in config.modalities)
+    media = (
+        "video clips (h264 + AAC mp4: a drawn face whose expression builds up over the "
+        "frames, and a voiced tone on the audio track; the `face` and `voice` columns name "
+        "the same clip)"
+        if config.video
+        else "drawn faces (96 px PNG), voiced tones (1 s WAV)"
+    )
     return (
         f"**Synthetic** data from `skmm.datasets.make_multimodal_emotion` (random_state="
-        f"{random_state}): {len(frame)} samples of drawn faces (96 px PNG), voiced tones "
-        f"(1 s WAV) and template sentences, by {frame['group'].nunique()} synthetic speakers. "
+        f"{random_state}): {len(frame)} samples of {media} and template sentences, by {frame['group'].nunique()} synthetic speakers. "
         f"Classes ({config.n_classes}, imbalance {config.imbalance:g}:1): {counts}. Rows "
         f"missing a modality: {missing}. Nothing here shows real people; the files and "
         "`manifest.csv` are in [data/](data/manifest.csv)."
@@ -110,36 +49,75 @@ def write_demo_report(
     random_state,
     encoded,
     search,
-    fusion,
+    nested,
+    final,
+    summary,
     oof,
     comparison,
     cache,
     timings,
     model,
 ):
-    """Write the demo's report folder; returns the path of its ``index.md``."""
-    n_splits = len(fusion["test_uar"])
+    """Write the demo's report folder; returns the path of its ``index.md`` (``index.html`` beside it)."""
+    chosen = nested.results["chosen"]
+    n_splits = len(chosen["test_uar"])
+    choosable = comparison.loc[comparison["validation_uar"].notna(), "model"].tolist()
     report = Report(
         directory,
         title="skmm demo: multimodal emotion recognition",
         intro=(
-            "A multimodal pipeline (TextEncoder + ImageEncoder on face crops + MelEncoder, "
-            "fused by a ModalityUnion, rebalanced by imbalanced-learn's RandomOverSampler and "
-            "classified by a skorch attention head) tuned with Optuna and evaluated with "
-            f"{n_splits}-fold speaker-grouped cross-validation (GroupKFold on `group`: no speaker "
-            "is in both the training and the test part of a fold).\n\n"
-            + _data_text(frame, config, random_state)
+            "Multimodal pipelines (TextEncoder + ImageEncoder on face crops + MelEncoder, "
+            "fused by a ModalityUnion and rebalanced by imbalanced-learn's RandomOverSampler) "
+            f"with three heads to choose from: {', '.join(choosable)}. The headline model is "
+            "chosen **without the test folds**: the candidate with the best UAR on a "
+            "validation third of the training speakers wins (the attention head is tuned "
+            "with Optuna on that split first). Nested cross-validation makes that choice "
+            f"inside each of {n_splits} speaker-grouped folds (GroupKFold on `group`: no "
+            "speaker is in both the training and the test part of a fold) and scores every "
+            "candidate on the test fold; the saved model is chosen the same way on all "
+            "speakers and refitted.\n\n" + _data_text(frame, config, random_state)
         ),
     )
 
-    folds = _fold_table(fusion)
+    cols = ["model", "winner", "kind", "chosen_in_folds", "validation_uar"] + [
+        c for m in _SHOWN for c in (m, f"{m}_std")
+    ]
+    shown = mean_std_columns(comparison[cols])
+    shown["chosen_in_folds"] = [
+        "" if pd.isna(k) else f"{int(k)} of {n_splits}" for k in comparison["chosen_in_folds"]
+    ]
+    shown["winner"] = ["winner" if w else "" for w in comparison["winner"]]
+    report.add_table(
+        "comparison",
+        comparison[cols],
+        "Which model won",
+        markdown=shown,
+        text=(
+            summary
+            + "\n\nScores are means ± std over the test folds of the nested CV; every model "
+            "saw the same folds. `chosen_in_folds`: how many outer folds chose it; "
+            "`validation_uar`: its score in the choice for the saved model. Early fusion "
+            "joins the blocks before one classifier; late fusion stacks one classifier per "
+            "modality; the single-modality heads are references, never chosen."
+        ),
+    )
+    plot_scores(
+        comparison,
+        report.path("comparison.png"),
+        metric="uar",
+        group="kind",
+        title="UAR on the test folds (nested, speaker-grouped CV)",
+    )
+    report.add_figure("comparison.png", "Comparison (UAR)")
+
     report.add_table(
         "metrics",
-        folds,
-        "Metrics of the tuned fusion model",
+        fold_table(chosen, nested.chosen),
+        "Metrics of the model chosen in each fold",
         text=(
-            "Per test fold, then mean and standard deviation. UAR (unweighted average recall) "
-            "and macro-F1 weigh every class equally, so the small classes count."
+            "Per test fold (with the model chosen on that fold's training speakers), then "
+            "mean and standard deviation. UAR (unweighted average recall) and macro-F1 "
+            "weigh every class equally, so the small classes count."
         ),
     )
 
@@ -161,39 +139,16 @@ def write_demo_report(
         text="Out-of-fold predictions; each row is normalised by its class size.",
     )
 
-    cols = ["model", "kind"] + [c for m in _SHOWN for c in (m, f"{m}_std")]
-    report.add_table(
-        "comparison",
-        comparison[cols],
-        "Comparison of models",
-        markdown=mean_std_columns(comparison[cols]),
-        text=(
-            "Same folds for every model (mean ± std over folds). Early fusion "
-            "joins the blocks before one classifier; late fusion stacks one "
-            "classifier per modality. The tuned model was tuned on these folds, "
-            "so its score is a little optimistic (nested cross-validation would "
-            "remove that); the other models keep their default settings."
-        ),
-    )
-    plot_scores(
-        comparison,
-        report.path("comparison.png"),
-        metric="uar",
-        group="kind",
-        title="UAR by model (speaker-grouped CV)",
-    )
-    report.add_figure("comparison.png", "Comparison (UAR)")
-
-    ablation = _ablation_table(oof, comparison)
+    ablation = ablation_table(oof, comparison)
     report.add_table(
         "ablation",
         ablation,
         "Per-modality ablation",
         markdown=mean_std_columns(ablation, metrics=("uar",)),
         text=(
-            "*without m*: the tuned fusion model with modality *m* removed from "
-            "every test row (the union marks it missing); *m only*: the same "
-            "head trained on that modality alone."
+            "*without m*: the model chosen in each fold with modality *m* removed from "
+            "every test row (the union marks it missing); *m only*: the attention "
+            "head, with its default settings, trained on that modality alone."
         ),
     )
     plot_scores(
@@ -207,15 +162,15 @@ def write_demo_report(
     report.add_figure("ablation.png", "Ablation (UAR)")
 
     if oof.weights is not None:
-        weights, by = _weights_by_group(oof.weights, frame)
+        weights, by = weights_by_group(oof.weights, frame)
         report.add_table(
             "modality_weights",
             modality_weight_table(weights, by=by, sort=False),
             "Attention weights per modality",
             text=(
-                "Mean weight of each modality in the attention head's pooling on "
-                "the test rows of each fold: per true class, then over the rows "
-                "where one modality is missing."
+                "Mean weight of each modality in the tuned attention head's pooling on "
+                "the test rows of each fold (whether or not the fold chose it): per true "
+                "class, then over the rows where one modality is missing."
             ),
         )
         plot_modality_weights(
@@ -229,11 +184,13 @@ def write_demo_report(
 
     report.add_table(
         "optuna_trials",
-        _trials_table(search),
+        trials_table(search),
         "Optuna trials",
         text=(
-            f"{len(search.cv_results_['params'])} trials, {search.n_splits_}-fold grouped CV each "
-            f"(pruned trials stop after the first fold). Best UAR {search.best_score_:.3f}."
+            f"The tuning behind the saved model's choice: {len(search.cv_results_['params'])} "
+            "trials, each trained on two thirds of the speakers and scored on the other "
+            "third (pruned trials stop early; the first trial is the head's defaults). "
+            f"Best UAR {search.best_score_:.3f}."
         ),
     )
     plots = plot_search(search, directory)
@@ -242,31 +199,26 @@ def write_demo_report(
         report.add_figure("optuna_importances.png", "Optuna parameter importances")
 
     joblib.dump(model, report.path("model.joblib"))
-    summary = pd.DataFrame(
-        [
-            {
-                "model": "fusion, attention head (tuned)",
-                **{
-                    k: v
-                    for k, v in comparison.iloc[0].items()
-                    if k in METRICS or k.endswith("_std")
-                },
-            }
-        ]
+    metrics = comparison.loc[comparison["model"] == final.winner]
+    metrics = metrics[["model"] + [c for c in metrics if c in METRICS or c.endswith("_std")]]
+    tuned = (
+        f", with the tuned parameters `{final.params[final.winner]}`"
+        if final.winner in final.params
+        else ""
     )
     write_model_card(
         report.path("model_card.md"),
         model,
-        title="Model card: skmm demo fusion model",
+        title="Model card: skmm demo model",
         data=_data_text(frame, config, random_state),
-        metrics=mean_std_columns(summary).drop(
-            columns=[c for c in summary if c.endswith("_std")], errors="ignore"
-        ),
+        metrics=mean_std_columns(metrics),
         extra={
             "Training": (
-                f"Tuned with Optuna ({len(search.cv_results_['params'])} trials, best parameters "
-                f"`{search.best_params_}`), then refitted on all {len(frame)} samples. Classes "
-                "rebalanced by random over-sampling of the fused embeddings in each fit."
+                f"{final.winner} was chosen among {', '.join(final.scores)} by UAR on a "
+                f"validation third of the speakers ({', '.join(f'{k} {v:.3f}' for k, v in final.scores.items())})"
+                f"{tuned}, then refitted on all {len(frame)} samples. The metrics are from "
+                "nested speaker-grouped cross-validation of this candidate. Classes rebalanced "
+                "by random over-sampling of the fused embeddings in each fit."
             )
         },
     )
@@ -279,7 +231,7 @@ def write_demo_report(
         "model.joblib",
         "Fitted model",
         text=(
-            "The tuned pipeline refitted on all the data. Try: `skmm predict "
+            f"The winner ({final.winner}) refitted on all the data. Try: `skmm predict "
             f"{directory}/model.joblib {directory}/data/manifest.csv -o predictions.csv`."
         ),
     )
@@ -294,6 +246,8 @@ def write_demo_report(
                 "features": e["features"],
                 "seconds": e["seconds"],
                 "encoder": type(e["encoder"]).__name__,
+                # with a face crop, the share of rows where a face was found (else whole image)
+                "faces_found": e.get("faces_found", ""),
             }
             for m, e in encoded.items()
         ]

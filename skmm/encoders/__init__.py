@@ -1,4 +1,4 @@
-"""Encoders: raw text, images and audio to embeddings, as scikit-learn transformers."""
+"""Encoders: raw text, images, audio and video to embeddings, as scikit-learn transformers."""
 
 from ._base import BaseEncoder
 from ._image_encoder import ImageEncoder
@@ -6,6 +6,7 @@ from ._mel_encoder import MelEncoder
 from ._registry import loaded_models, release_models
 from ._report import EncodingReport, WithFacts
 from ._text_encoder import TextEncoder
+from ._video_encoder import VideoEncoder
 
 __all__ = [
     "BaseEncoder",
@@ -14,6 +15,7 @@ __all__ = [
     "MelEncoder",
     "TextEncoder",
     "WithFacts",
+    "VideoEncoder",
     "loaded_models",
     "release_models",
 ]

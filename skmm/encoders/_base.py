@@ -73,6 +73,10 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     _threaded_prepare = False  # read and decode rows in a thread pool (I/O, opencv, soundfile)
     _inputs_are_paths = False  # a str row is a file path (images, audio), not content (text)
     _file_kind = "file"  # what a file row is, in messages ("image file")
+    # Files up to this size are read once, hashed and decoded from the same bytes (a window
+    # holds at most _window_items of them); larger ones are hashed as a stream and decoded
+    # from their path.
+    _read_once_bytes = 64 << 20
 
     # -- fit / transform -------------------------------------------------------------
     def fit(self, X, y=None):
@@ -236,6 +240,15 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
     def _size(self, prepared):
         """Length used to batch items of similar size together; None: do not sort."""
+        return None
+
+    def _batch_budget(self, batch_size):
+        """Largest sum of padded ``_size`` per batch (``len(batch) * longest``); None: no limit.
+
+        Batches are cut shorter than ``batch_size`` where their items, padded to the
+        longest, would pass it: memory then follows the budget, not the longest item
+        times the batch.
+        """
         return None
 
     def _array_rows(self, X):

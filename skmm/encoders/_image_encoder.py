@@ -63,6 +63,10 @@ class ImageEncoder(BaseEncoder):
         A row that cannot be read (missing, empty, truncated, not an image, too large)
         raises an error naming row and file, or is filled and listed in the report
         (``transform(X, return_report=True)``).
+    strict : bool, default=True
+        A JPEG with damaged compressed data (libjpeg reports corrupt data and mends it
+        with guesses) is a row that cannot be read, under ``on_error``. ``False``
+        encodes what libjpeg decodes and logs a warning.
     progress : {"auto", True, False}, default="auto"
     prefix : str, default="image_"
         Feature names are ``"{prefix}{i}"`` (``"{prefix}p_{class}"`` for probabilities).
@@ -118,6 +122,7 @@ class ImageEncoder(BaseEncoder):
         cache=True,
         cache_dir=None,
         on_error="raise",
+        strict=True,
         progress="auto",
         prefix="image_",
         n_threads=None,
@@ -135,6 +140,7 @@ class ImageEncoder(BaseEncoder):
         self.cache = cache
         self.cache_dir = cache_dir
         self.on_error = on_error
+        self.strict = strict
         self.progress = progress
         self.prefix = prefix
         self.n_threads = n_threads
@@ -171,12 +177,15 @@ class ImageEncoder(BaseEncoder):
             return self._forward(self._model(), torch.zeros(1, channels, size, size)).shape[1]
 
     def _output_params(self):
-        return {
+        params = {
             "output": self.output,
             "pooling": self.pooling,
             "face_crop": bool(self.face_crop),
             "input": self.input_config_,
         }
+        if not self.strict:  # vectors of damaged files: kept apart, and old caches stay valid
+            params["strict"] = False
+        return params
 
     def get_feature_names_out(self, input_features=None):
         """``"{prefix}{i}"`` per embedding dimension, ``"{prefix}p_{class}"`` per probability."""
@@ -216,7 +225,7 @@ class ImageEncoder(BaseEncoder):
     def _prepare_one(self, item):
         cfg = self.input_config_
         target = None if self.face_crop else (cfg["resize_shorter"] or cfg["size"])
-        image = read_image(item, max_pixels=self.max_pixels, target_size=target)
+        image = read_image(item, max_pixels=self.max_pixels, target_size=target, strict=self.strict)
         if self.face_crop:
             image, found = crop_largest_face(image)
         pixels = preprocess_image(

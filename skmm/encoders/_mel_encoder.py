@@ -15,6 +15,10 @@ from ._base import BaseEncoder
 
 logger = logging.getLogger("skmm")
 
+# Padded audio per batch is bounded by this many seconds per clip of batch_size (Whisper's
+# window): memory follows the batch's total audio, not its longest clip times the batch.
+_SECONDS_PER_CLIP = 30
+
 
 def _is_int(value, low=1):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
@@ -62,7 +66,10 @@ class MelEncoder(BaseEncoder):
         ``"array"`` and ``"sampling_rate"`` (Hugging Face ``datasets``); files carry their
         own rate.
     batch_size : int, default=32
-        Clips per batch; halved automatically on GPU out-of-memory.
+        Clips per batch; halved automatically on GPU out-of-memory. Clips are batched by
+        length, and a batch holds at most ``batch_size * 30`` seconds of audio once
+        padded to its longest clip: a long recording is encoded on its own, never padded
+        together with short clips.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
         Where the front end and the model run.
     dtype : {"auto", "float32", "bfloat16", "float16"}, default="auto"
@@ -76,6 +83,10 @@ class MelEncoder(BaseEncoder):
         A row that cannot be read (missing or empty file, corrupt header, no samples, NaN
         samples, unknown format) raises an error naming row and file, or is filled and
         listed in the report (``transform(X, return_report=True)``).
+    strict : bool, default=True
+        A damaged file (cut short: its header declares more audio than the file holds,
+        or fewer frames decode than it declares) is a row that cannot be read, under
+        ``on_error``. ``False`` encodes the frames that could be read and logs a warning.
     progress : {"auto", True, False}, default="auto"
     prefix : str, default="audio_"
         Feature names are ``"{prefix}{i}"``.
@@ -148,6 +159,7 @@ class MelEncoder(BaseEncoder):
         cache=True,
         cache_dir=None,
         on_error="raise",
+        strict=True,
         progress="auto",
         prefix="audio_",
         n_threads=None,
@@ -169,6 +181,7 @@ class MelEncoder(BaseEncoder):
         self.cache = cache
         self.cache_dir = cache_dir
         self.on_error = on_error
+        self.strict = strict
         self.progress = progress
         self.prefix = prefix
         self.n_threads = n_threads
@@ -204,6 +217,8 @@ class MelEncoder(BaseEncoder):
 
     def _output_params(self):
         params = {"max_duration": self.max_duration}
+        if not self.strict:  # vectors of damaged files: kept apart, and old caches stay valid
+            params["strict"] = False
         if self.backbone_.spec.weightless:
             params.update(
                 sr=self.sr,
@@ -260,10 +275,13 @@ class MelEncoder(BaseEncoder):
         return super()._item_key(item)
 
     def _prepare_one(self, item):
-        return read_audio(item, self.sr_, max_duration=self.max_duration)
+        return read_audio(item, self.sr_, max_duration=self.max_duration, strict=self.strict)
 
     def _size(self, prepared):
         return len(prepared)
+
+    def _batch_budget(self, batch_size):
+        return batch_size * _SECONDS_PER_CLIP * self.sr_
 
     # -- encoding ---------------------------------------------------------------------
     def _encode_batch(self, model, batch):

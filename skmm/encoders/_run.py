@@ -4,8 +4,8 @@ A reader follows it top to bottom: :meth:`EncodeRun.run` walks the rows window b
 window; :meth:`~EncodeRun._gather` checks, reads and hashes a window's rows, serves what
 the cache holds and prepares the rest (in the background while the model runs on the
 previous window); :meth:`~EncodeRun._encode` cuts the prepared items into batches
-(length-sorted, CPU inference streams, GPU out-of-memory back-off, isolation of the rows
-that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
+(length-sorted, within the encoder's padding budget, CPU inference streams, GPU
+out-of-memory back-off, isolation of the rows that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
 and the cache at once, so work done before a failure is never lost.
 """
 
@@ -25,10 +25,6 @@ from ._input import row_label
 from ._report import EncodingReport, WithFacts, value_of
 
 logger = logging.getLogger("skmm")
-
-# Files up to this size are read once and decoded from the bytes that were hashed; larger
-# ones (long recordings) are hashed as a stream and decoded from their path.
-_READ_ONCE_BYTES = 64 << 20
 
 
 class EncodeRun:
@@ -130,7 +126,7 @@ class EncodeRun:
         if isinstance(item, os.PathLike) or (
             self.encoder._inputs_are_paths and isinstance(item, str)
         ):
-            item = _read_once(item, self.encoder._file_kind)
+            item = _read_once(item, self.encoder._file_kind, self.encoder._read_once_bytes)
             if isinstance(item, FileContent):
                 return _file_key(hashlib.blake2b(item)), item
             return _file_key(_streamed_digest(item)), item
@@ -160,10 +156,24 @@ class EncodeRun:
         else:
             self._encode_sequential(good)
 
+    def _batch_end(self, good, start):
+        """End of the batch that starts at ``start`` in length-sorted items.
+
+        ``batch_size`` items, or fewer where padding them to the batch's longest (its
+        first) would pass the encoder's budget: a long clip is never padded together
+        with many short ones, and one longer than the budget is a batch on its own.
+        """
+        end = min(start + self.batch_size, len(good))
+        budget = self.encoder._batch_budget(self.batch_size)
+        longest = self.encoder._size(value_of(good[start][1])) if budget is not None else None
+        if not longest:
+            return end
+        return min(end, start + max(1, budget // longest))
+
     def _encode_sequential(self, good):
         start = 0
         while start < len(good):
-            batch = good[start : start + self.batch_size]
+            batch = good[start : self._batch_end(good, start)]
             try:
                 vectors = self._forward(batch)
             except Exception as exc:
@@ -194,8 +204,10 @@ class EncodeRun:
     def _encode_streams(self, streams, good):
         import torch
 
-        size = self.batch_size
-        batches = [good[i : i + size] for i in range(0, len(good), size)]
+        batches, start = [], 0
+        while start < len(good):
+            batches.append(good[start : self._batch_end(good, start)])
+            start += len(batches[-1])
 
         def forward(batch):
             try:
@@ -353,12 +365,13 @@ def capture(fn, item):
         return InputError(f"{type(exc).__name__}: {exc}")
 
 
-def _read_once(path, what):
+def _read_once(path, what, limit):
+    """The file's content, read once; a file over ``limit`` bytes stays a path (streamed)."""
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # the opener below says what is wrong
-    if size > _READ_ONCE_BYTES:
+    if size > limit:
         return path
     return read_file_content(path, what)
 

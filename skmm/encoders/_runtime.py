@@ -1,7 +1,8 @@
 """Which runtime runs an encoder's backbone: torch, or ONNX Runtime when it is exact.
 
 ``runtime="auto"`` (the default) uses ONNX Runtime on the CPU when onnxruntime is
-installed, the backbone has an ONNX graph in skmm, and the exported graph matches torch
+installed, the backbone has an ONNX graph in skmm that is faster than its torch path
+(``OnnxGraph.auto``: the image classifiers), and the exported graph matches torch
 fp32 within :data:`~skmm.backbones._onnx_store.TOLERANCE` on a probe batch; torch
 otherwise (and always on a GPU). ``runtime="onnx"`` asks for ONNX Runtime; when the graph
 cannot be made or misses the tolerance, a warning says why and torch is used.
@@ -79,7 +80,7 @@ def resolve_runtime(encoder):
             )
         return "torch", None
     explicit = runtime == "onnx" or quantize is not None
-    if spec.onnx is None and not explicit:
+    if (spec.onnx is None or not spec.onnx.auto) and not explicit:
         return "torch", None
     try:
         import_optional("onnxruntime", "runtime='onnx'")

@@ -10,7 +10,15 @@ from .._deps import import_optional
 from ._late import LateFusionClassifier
 from ._union import ModalityUnion
 
-_DEFAULT_ENCODERS = {"text": "TextEncoder", "image": "ImageEncoder", "audio": "MelEncoder"}
+_DEFAULT_ENCODERS = {
+    "text": ("TextEncoder", {}),
+    "image": ("ImageEncoder", {}),
+    "audio": ("MelEncoder", {}),
+    # a clip column gives two blocks: the faces in its frames and the voice on its track
+    "face": ("VideoEncoder", {"face_crop": True}),
+    "voice": ("MelEncoder", {}),
+}
+_ROLES = ("text", "image", "audio", "face", "voice", "tabular")
 
 
 _ON_ERROR = {"missing": "nan", "raise": "raise"}  # make_fusion_pipeline's word -> the encoders'
@@ -20,14 +28,17 @@ def _default_encoder(role, on_error):
     if role == "tabular":
         # partial NaN is imputed; rows with every tabular cell missing are ModalityUnion's to fill
         return SimpleImputer(strategy="median", keep_empty_features=True)
-    name = _DEFAULT_ENCODERS[role]
+    name, params = _DEFAULT_ENCODERS[role]
     encoders = importlib.import_module("skmm.encoders")
     try:
-        return getattr(encoders, name)(on_error=_ON_ERROR[on_error])
+        encoder = getattr(encoders, name)(**params)
     except AttributeError as exc:
         raise ImportError(
             f"skmm.encoders has no {name}; pass your own transformer: encoders={{{role!r}: ...}}."
         ) from exc
+    if "on_error" in encoder.get_params():
+        encoder.set_params(on_error=_ON_ERROR[on_error])
+    return encoder
 
 
 def make_fusion_pipeline(
@@ -35,6 +46,7 @@ def make_fusion_pipeline(
     text=None,
     image=None,
     audio=None,
+    video=None,
     tabular=None,
     head=None,
     encoders=None,
@@ -63,6 +75,12 @@ def make_fusion_pipeline(
     ----------
     text, image, audio : str or int, default=None
         Column holding the raw text, image (path, bytes or array) or audio.
+    video : str or int, default=None
+        Column holding video clips (paths or bytes). It gives two modalities: ``"face"``,
+        a :class:`~skmm.encoders.VideoEncoder` with ``face_crop=True`` over sampled
+        frames, and ``"voice"``, a :class:`~skmm.encoders.MelEncoder` on the clip's
+        audio track. For the FER face-expression net, pass
+        ``encoders={"face": VideoEncoder("face-expression", face_crop=True)}``.
     tabular : str or list of str, default=None
         Numeric columns used as they are (after imputation).
     head : estimator or "late", default=None
@@ -72,7 +90,7 @@ def make_fusion_pipeline(
         e.g. :class:`skmm.heads.FusionClassifier`.
     encoders : dict of str to transformer, default=None
         Replacement transformer per role (``"text"``, ``"image"``, ``"audio"``,
-        ``"tabular"``).
+        ``"face"``, ``"voice"``, ``"tabular"``).
     extra : list of (str, transformer, columns) tuples, default=None
         More modalities, as in :class:`ModalityUnion`.
     sampler : imbalanced-learn sampler, default=None
@@ -112,12 +130,17 @@ def make_fusion_pipeline(
     if on_error not in _ON_ERROR:
         raise ValueError(f"on_error={on_error!r}; use 'missing' or 'raise'.")
     encoders = dict(encoders or {})
-    unknown = sorted(set(encoders) - {"text", "image", "audio", "tabular"})
+    unknown = sorted(set(encoders) - set(_ROLES))
     if unknown:
-        raise ValueError(
-            f"encoders has unknown roles {unknown}; roles are text, image, audio, tabular."
-        )
-    roles = {"text": text, "image": image, "audio": audio, "tabular": tabular}
+        raise ValueError(f"encoders has unknown roles {unknown}; roles are {', '.join(_ROLES)}.")
+    roles = {
+        "text": text,
+        "image": image,
+        "audio": audio,
+        "face": video,
+        "voice": video,
+        "tabular": tabular,
+    }
     transformers = []
     for role, columns in roles.items():
         if columns is None:
@@ -130,7 +153,7 @@ def make_fusion_pipeline(
     transformers += list(extra or [])
     if not transformers:
         raise ValueError(
-            "Name at least one column role (text=, image=, audio=, tabular=) or extra=."
+            "Name at least one column role (text=, image=, audio=, video=, tabular=) or extra=."
         )
     union = ModalityUnion(
         transformers,

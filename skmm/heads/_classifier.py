@@ -6,9 +6,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from skmm.heads._base import _BaseFusionHead, _check_sample_weight
+from skmm.heads._base import _BaseFusionHead
+from skmm.heads._docstrings import shared_docstring
+from skmm.heads._inputs import check_sample_weight
 
 
+@shared_docstring
 class FusionClassifier(ClassifierMixin, _BaseFusionHead):
     """Neural classifier over modality blocks (mlp, gated or attention fusion), built on skorch.
 
@@ -20,59 +23,12 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
 
     Parameters
     ----------
-    head : {"mlp", "gated", "attention"}, default="mlp"
-        ``"mlp"``: concatenate the modality embeddings, then an MLP. ``"gated"``: a
-        softmax gate per modality and sample weights a sum of the embeddings.
-        ``"attention"``: modality embeddings as tokens, ``n_layers`` transformer layers
-        and a learned-query attention pool; the pool's weights are the modality weights.
-    blocks : dict or None, default=None
-        Which columns form which modality: ``{modality: columns}`` where columns is a
-        slice, a list of positions or of DataFrame column names, or ``{"features": ...,
-        "missing": indicator_column}``. None reads ``"{modality}__{feature}"`` column
-        names of a DataFrame (with ``"{modality}__missing"`` indicators); a plain array
-        is one block ``"all"``.
-    hidden_size : int, default=128
-        Width of the modality embeddings and hidden layers.
-    n_layers : int, default=1
-        Hidden layers after fusion (mlp, gated) or transformer layers (attention).
-    n_heads : int, default=4
-        Attention heads of the attention head; must divide ``hidden_size``.
-    dropout : float, default=0.1
-        Dropout in projections and hidden layers.
-    modality_dropout : float, default=0.1
-        While training, probability of marking a present modality absent for a sample.
-    alignment : {"cosine", "infonce"}, default="cosine"
-        Cross-modal alignment loss between the projected embeddings of the present
-        modalities of a sample: cosine matching, or InfoNCE (other samples are negatives).
-    alignment_weight : float, default=0.0
-        Weight of the alignment loss; 0 turns it off.
-    temperature : float, default=0.1
-        InfoNCE temperature.
+    %(shared_parameters)s
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
     balanced_sampler : bool, default=False
         Draw training batches class-balanced (sampling with replacement).
-    max_epochs : int, default=50
-    lr : float, default=1e-3
-    batch_size : int, default=64
-    optimizer : {"adamw", "adam", "sgd"} or torch optimizer class, default="adamw"
-    weight_decay : float, default=1e-2
-    early_stopping : bool or int, default=False
-        Patience in epochs on the validation loss (True means 10); the best epoch's
-        weights are restored.
-    validation_fraction : float or None, default=None
-        Stratified share of the training data held out for validation. None means 0.1
-        when early stopping is on and no validation otherwise; set it to record
-        ``valid_loss``/``valid_acc`` (e.g. for pruning) without early stopping.
-    device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, shuffling, dropout and the validation split; torch's global RNG
-        state is restored after ``fit``.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra callbacks, passed to the skorch net unchanged (e.g. a pruning callback).
-    verbose : int, default=0
-        Log skorch's per-epoch table to the ``skmm.heads._net`` logger.
+    %(routed_parameters)s
 
     Attributes
     ----------
@@ -81,6 +37,9 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
     classes_ : ndarray of shape (n_classes,)
     blocks_ : list of (str, list of int, int or None)
         ``(modality, columns, missing_column)`` per modality.
+    hidden_size_ : int
+        Width of the embeddings trained: ``hidden_size``, rounded up to a multiple of
+        ``n_heads`` for the attention head.
     device_ : str
     n_epochs_ : int
         Epochs trained (fewer than ``max_epochs`` after early stopping).
@@ -101,6 +60,12 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
     True
     >>> clf.modality_weights(X[:2]).columns.tolist()
     ['text', 'audio']
+
+    skorch's routed parameters reach the net, and are parameters like the others:
+
+    >>> sgd = FusionClassifier(optimizer="sgd", optimizer__momentum=0.5, max_epochs=2).fit(X, y)
+    >>> sgd.get_params()["optimizer__momentum"], sgd.net_.optimizer_.param_groups[0]["momentum"]
+    (0.5, 0.5)
     """
 
     def __init__(
@@ -128,30 +93,37 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
         random_state=None,
         callbacks=None,
         verbose=0,
+        n_threads=1,
+        **kwargs,
     ):
-        self.head = head
-        self.blocks = blocks
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
-        self.n_heads = n_heads
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.alignment = alignment
-        self.alignment_weight = alignment_weight
-        self.temperature = temperature
+        # the shared parameters are stored (and documented) once, by the base class
+        super().__init__(
+            head=head,
+            blocks=blocks,
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            n_heads=n_heads,
+            dropout=dropout,
+            modality_dropout=modality_dropout,
+            alignment=alignment,
+            alignment_weight=alignment_weight,
+            temperature=temperature,
+            max_epochs=max_epochs,
+            lr=lr,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            device=device,
+            random_state=random_state,
+            callbacks=callbacks,
+            verbose=verbose,
+            n_threads=n_threads,
+            **kwargs,
+        )
         self.class_weight = class_weight
         self.balanced_sampler = balanced_sampler
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.device = device
-        self.random_state = random_state
-        self.callbacks = callbacks
-        self.verbose = verbose
 
     _task = "classification"
 
@@ -181,7 +153,7 @@ class FusionClassifier(ClassifierMixin, _BaseFusionHead):
                 f"{type(self).__name__} needs samples of at least 2 classes; "
                 f"got 1 class ({self.classes_[0]!r})."
             )
-        weights = _check_sample_weight(sample_weight, len(y))
+        weights = check_sample_weight(sample_weight, len(y))
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
             weights = per_class[y_encoded] * (1.0 if weights is None else weights)

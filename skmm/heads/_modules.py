@@ -23,7 +23,9 @@ def _mlp(in_features, hidden_size, n_layers, n_outputs, dropout):
 class _ConcatFuser(nn.Module):
     """mlp head: concatenate the modality embeddings, then an MLP."""
 
-    def __init__(self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout):
+    def __init__(
+        self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout, feedforward_size
+    ):
         super().__init__()
         self.head = _mlp(n_modalities * hidden_size, hidden_size, n_layers, n_outputs, dropout)
 
@@ -34,7 +36,9 @@ class _ConcatFuser(nn.Module):
 class _GatedFuser(nn.Module):
     """gated head: softmax gates over modalities, computed from all of them, weight a sum."""
 
-    def __init__(self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout):
+    def __init__(
+        self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout, feedforward_size
+    ):
         super().__init__()
         self.gate = nn.Linear(n_modalities * hidden_size, n_modalities)
         self.head = _mlp(hidden_size, hidden_size, n_layers, n_outputs, dropout)
@@ -50,7 +54,9 @@ class _GatedFuser(nn.Module):
 class _AttentionFuser(nn.Module):
     """attention head: modality tokens, a small transformer, a learned-query attention pool."""
 
-    def __init__(self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout):
+    def __init__(
+        self, n_modalities, hidden_size, n_layers, n_heads, n_outputs, dropout, feedforward_size
+    ):
         super().__init__()
         self.modality_embedding = nn.Parameter(torch.zeros(n_modalities, hidden_size))
         self.encoder = None
@@ -58,7 +64,7 @@ class _AttentionFuser(nn.Module):
             layer = nn.TransformerEncoderLayer(
                 hidden_size,
                 n_heads,
-                dim_feedforward=2 * hidden_size,
+                dim_feedforward=feedforward_size or 2 * hidden_size,
                 dropout=dropout,
                 activation="gelu",
                 batch_first=True,
@@ -110,6 +116,10 @@ class FusionModule(nn.Module):
         modality tokens (attention).
     n_heads : int, default=4
         Attention heads (attention head only); must divide ``hidden_size``.
+    feedforward_size : int or None, default=None
+        Width of the feed-forward block of each transformer layer (attention head
+        only); None means ``2 * hidden_size``. The heads route it as
+        ``module__feedforward_size``.
     dropout : float, default=0.1
         Dropout in the projections and hidden layers.
     modality_dropout : float, default=0.0
@@ -131,6 +141,7 @@ class FusionModule(nn.Module):
         dropout=0.1,
         modality_dropout=0.0,
         return_embeddings=False,
+        feedforward_size=None,
     ):
         super().__init__()
         self.modalities = [name for name, _, _ in blocks]
@@ -164,7 +175,9 @@ class FusionModule(nn.Module):
             for _, columns, _ in blocks
         )
         self.missing_embedding = nn.Parameter(torch.randn(len(blocks), hidden_size) * 0.02)
-        self.fuser = _FUSERS[head](len(blocks), hidden_size, n_layers, n_heads, n_outputs, dropout)
+        self.fuser = _FUSERS[head](
+            len(blocks), hidden_size, n_layers, n_heads, n_outputs, dropout, feedforward_size
+        )
 
     def _block(self, X, i):
         sl = self._slices[i]

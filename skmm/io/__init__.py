@@ -1,4 +1,4 @@
-"""Reading raw inputs: images and audio (paths, bytes, arrays), and the batched log-mel front end."""
+"""Reading raw inputs: images, audio and video (paths, bytes, arrays), and the batched log-mel front end."""
 
 from skmm.io._audio_reader import read_audio
 from skmm.io._faces import FaceCropper, crop_largest_face
@@ -11,10 +11,14 @@ from skmm.io._logmel import (
     pooled_statistics,
     statistics_feature_names,
 )
+from skmm.io._video_audio import read_video_audio
+from skmm.io._video_reader import VIDEO_SUFFIXES, is_video, read_video
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "VIDEO_SUFFIXES",
     "FaceCropper",
+    "is_video",
     "crop_largest_face",
     "deltas",
     "load_images",
@@ -25,5 +29,7 @@ __all__ = [
     "preprocess_image",
     "read_audio",
     "read_image",
+    "read_video",
+    "read_video_audio",
     "statistics_feature_names",
 ]

@@ -3,18 +3,26 @@
 import io
 import logging
 import os
+import re
 
 import numpy as np
 
 from skmm._deps import import_optional
 from skmm.exceptions import InputError
 from skmm.io._files import open_input_file
+from skmm.io._video_audio import read_video_audio
+from skmm.io._video_reader import is_video
 
 logger = logging.getLogger("skmm")
 
 # soxr's high-quality setting: near-transparent and much faster than librosa's "soxr_vhq"
 # or the scipy/resampy filters.
 RESAMPLE_TYPE = "soxr_hq"
+
+# Frames mixed down at once when reading multichannel files.
+_BLOCK_FRAMES = 1 << 20
+_SHOULD_BE = re.compile(r"(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)")
+_UNKNOWN_SIZES = (0, 2**32 - 1, 2**31 - 1)
 
 _INT_SCALE = {
     np.dtype("int8"): 2.0**7,
@@ -24,7 +32,7 @@ _INT_SCALE = {
 }
 
 
-def read_audio(source, sr, *, sample_rate=None, max_duration=None):
+def read_audio(source, sr, *, sample_rate=None, max_duration=None, strict=True):
     """Read one audio item as a float32 mono waveform sampled at ``sr``.
 
     Files are decoded with soundfile (libsndfile) at their native rate, which is about
@@ -36,6 +44,10 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     source : path-like, bytes, ndarray, tuple or dict
         - a path to a file libsndfile decodes (wav, flac, ogg/vorbis, opus, aiff, and
           mp3 with libsndfile >= 1.1), or the file's content as ``bytes``;
+        - a video clip (mp4, mov, mkv, webm, avi, flv: by name, or by content for
+          bytes) or an m4a/aac file: its audio track, decoded with PyAV (the ``video``
+          extra), downmixed and resampled there. A clip without an audio track is an
+          ``InputError``;
         - a numpy array with its rate given by ``sample_rate``. A 1-D array is one
           channel. A 2-D array holds channels on its shorter axis, so both soundfile's
           ``(n_samples, n_channels)`` and librosa's ``(n_channels, n_samples)`` layouts
@@ -51,6 +63,11 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
         Keep only the first ``max_duration`` seconds (files are not decoded past that
         point). Shorter clips are returned as they are, never padded: batching pads them
         later and masks the padding. ``None`` keeps the whole clip.
+    strict : bool, default=True
+        A damaged file -- its header declares more audio than the file holds (a file cut
+        short), or fewer frames could be decoded than the header declares -- raises an
+        InputError naming the damage. ``False`` keeps the frames that could be read and
+        logs a warning.
 
     Returns
     -------
@@ -61,8 +78,9 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     Raises
     ------
     InputError
-        The file is missing, empty (0 bytes) or cannot be decoded (corrupt header,
-        unknown format); the audio holds no samples; a sample is NaN or infinite; an
+        The file is missing, empty (0 bytes), cannot be decoded (corrupt header,
+        unknown format) or, with ``strict=True``, is damaged (cut short); a video clip
+        has no audio track; the audio holds no samples; a sample is NaN or infinite; an
         array has more than 2 dimensions, no ``sample_rate`` or a non-numeric dtype.
 
     Examples
@@ -83,8 +101,10 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
         if "array" not in source:
             raise InputError("an audio dict needs an 'array' key (and 'sampling_rate').")
         source, sample_rate = source["array"], source.get("sampling_rate", sample_rate)
-    if isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-        y, native_sr = _read_file(source, max_duration)
+    if is_video(source) or _is_pyav_audio(source):
+        y, native_sr = read_video_audio(source, sr, max_duration=max_duration), sr
+    elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        y, native_sr = _read_file(source, max_duration, strict)
     else:
         y, native_sr = _from_array(source, sample_rate, max_duration)
     if y.size == 0:
@@ -100,14 +120,22 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None):
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def _read_file(source, max_duration):
+def _is_pyav_audio(source):
+    """AAC in an MP4 box (m4a) or raw ADTS: libsndfile reads neither, PyAV does."""
+    path = getattr(source, "path", None)  # a file's bytes read once by the encoder base
+    if path is None and isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+    return path is not None and path.lower().endswith((".m4a", ".aac"))
+
+
+def _read_file(source, max_duration, strict):
     sf = import_optional("soundfile", "reading audio files")
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise InputError("the audio bytes are empty (0 bytes).")
         handle = io.BytesIO(bytes(source))
         path = getattr(source, "path", None)  # FileContent: read once by the encoder base
-        where = "the audio bytes" if path is None else f"the audio file {path!r}"
+        where = "the audio given as bytes" if path is None else f"the audio file {path!r}"
     else:
         handle = open_input_file(source, "audio file")
         where = f"the audio file {os.fspath(source)!r}"
@@ -115,13 +143,57 @@ def _read_file(source, max_duration):
         with handle, sf.SoundFile(handle) as f:
             native_sr = f.samplerate
             frames = -1 if max_duration is None else round(max_duration * native_sr)
-            data = f.read(frames=frames, dtype="float32")
+            data = _read_mono(f, frames)
+            damage = _damage(f, len(data), frames)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise InputError(
             f"cannot decode {where}: {exc}. Readable formats are those of "
             "libsndfile (wav, flac, ogg, mp3, aiff, ...)."
         ) from exc
-    return (data.mean(axis=1, dtype=np.float32) if data.ndim == 2 else data), native_sr
+    if damage and strict:
+        raise InputError(
+            f"{where} is damaged: {damage}. Re-export or drop the file, or pass "
+            "strict=False to encode the frames that could be read."
+        )
+    if damage:
+        logger.warning(
+            "skmm: %s is damaged (%s); encoding the frames that could be read.", where, damage
+        )
+    return data, native_sr
+
+
+def _read_mono(f, frames):
+    """Decode ``frames`` frames (-1: all) as float32 mono, mixing down block by block."""
+    if f.channels == 1:
+        return f.read(frames=frames, dtype="float32", always_2d=True)[:, 0]
+    # a long multichannel recording is never held at full width: at most one block is
+    blocks = [
+        block.mean(axis=1, dtype=np.float32)
+        for block in f.blocks(
+            blocksize=_BLOCK_FRAMES, frames=frames, dtype="float32", always_2d=True
+        )
+    ]
+    return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+
+
+def _damage(f, n_read, frames):
+    """What says the file was cut short or could not be fully decoded, or None."""
+    for line in f.extra_info.splitlines():
+        # libsndfile's header log, e.g. "data : 64000 (should be 31978)" (WAV; "SSND" in
+        # AIFF): the audio chunk declares more bytes than the file holds. Streaming
+        # writers declare 0 or 2**32-1.
+        match = _SHOULD_BE.match(line.strip())
+        if match:
+            declared, present = int(match[1]), int(match[2])
+            if present < declared and declared not in _UNKNOWN_SIZES:
+                return (
+                    f"its header declares {declared} bytes of audio data but the file "
+                    f"holds {present} (the file was cut short)"
+                )
+    wanted = f.frames if frames < 0 else min(frames, f.frames)
+    if n_read < wanted:
+        return f"only {n_read} of the {wanted} frames its header declares could be decoded"
+    return None
 
 
 def _from_array(source, sample_rate, max_duration):

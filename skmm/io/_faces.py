@@ -87,10 +87,40 @@ def crop_largest_face(image, margin=0.25, min_size=40):
     >>> found, crop.shape[0] < 512
     (True, True)
     """
+    image = read_image(image)
+    box = largest_face_box(image, margin, min_size)
+    if box is None:
+        return image, False
+    y0, y1, x0, x1 = box
+    return np.ascontiguousarray(image[y0:y1, x0:x1]), True
+
+
+def largest_face_box(image, margin=0.25, min_size=40):
+    """The box around the largest frontal face of an RGB array, or None when there is none.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), dtype uint8
+    margin, min_size
+        As for :func:`crop_largest_face`.
+
+    Returns
+    -------
+    box : tuple of int ``(top, bottom, left, right)``, or None
+        Crop with ``image[top:bottom, left:right]``; a video reuses a frame's box on
+        the frames where the detector finds no face.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from skmm.io._faces import largest_face_box
+    >>> top, bottom, left, right = largest_face_box(data.astronaut())
+    >>> bottom - top < 512, largest_face_box(data.astronaut()[:50, :50])
+    (True, None)
+    """
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
     cv2 = import_optional("cv2", "face detection")
-    image = read_image(image)
     h, w = image.shape[:2]
     scale = min(1.0, _DETECT_MAX_SIDE / max(h, w))
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
@@ -98,14 +128,14 @@ def crop_largest_face(image, margin=0.25, min_size=40):
         grey = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     faces = _detector()(grey, max(int(min_size * scale), 20))
     if len(faces) == 0:
-        return image, False
+        return None
     x, y, fw, fh = max(faces, key=lambda f: f[2] * f[3])
     side = max(fw, fh) / scale
     cx, cy = (x + fw / 2) / scale, (y + fh / 2) / scale
     half = side * (0.5 + margin)
     x0, x1 = max(0, round(cx - half)), min(w, round(cx + half))
     y0, y1 = max(0, round(cy - half)), min(h, round(cy + half))
-    return np.ascontiguousarray(image[y0:y1, x0:x1]), True
+    return y0, y1, x0, x1
 
 
 def _as_items(X):

@@ -1,5 +1,6 @@
 """Reading images from paths, bytes or arrays, and preprocessing them for a backbone."""
 
+import logging
 import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,9 @@ import numpy as np
 from .._deps import import_optional
 from ..exceptions import InputError
 from ._files import FileContent, open_input_file
+from ._jpeg_damage import jpeg_damage
+
+logger = logging.getLogger("skmm")
 
 #: Pixel limit above which an image is refused before it is decoded (Pillow's default).
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -114,7 +118,7 @@ def _read_bytes(source):
         return handle.read()
 
 
-def _decode(buf, max_pixels, target_size, what):
+def _decode(buf, max_pixels, target_size, what, strict=True):
     cv2 = _cv2()
     if len(buf) == 0:
         raise InputError(f"{what} is empty (0 bytes)")
@@ -154,12 +158,22 @@ def _decode(buf, max_pixels, target_size, what):
         raise InputError(
             f"{what} has {image.shape[0]} x {image.shape[1]} pixels, over max_pixels={max_pixels}"
         )
+    if fmt == "jpeg":  # libjpeg mends corrupt scan data silently: look for it
+        damage = jpeg_damage(buf)
+        if damage and strict:
+            raise InputError(
+                f"{what} is damaged: {damage} (libjpeg would fill the damaged blocks with "
+                "guesses); re-export or drop the file, or pass strict=False to decode it "
+                "as best it can"
+            )
+        if damage:
+            logger.warning("skmm: %s is damaged (%s); decoded as best libjpeg can.", what, damage)
     if rgb_flag is None:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     return image
 
 
-def read_image(source, *, max_pixels=DEFAULT_MAX_PIXELS, target_size=None):
+def read_image(source, *, max_pixels=DEFAULT_MAX_PIXELS, target_size=None, strict=True):
     """Read one image as a uint8 RGB array.
 
     Parameters
@@ -176,6 +190,10 @@ def read_image(source, *, max_pixels=DEFAULT_MAX_PIXELS, target_size=None):
         The smallest shorter side the caller needs. A JPEG much larger than that
         is decoded at 1/2, 1/4 or 1/8 scale, keeping its shorter side at least
         ``target_size``.
+    strict : bool, default=True
+        A JPEG whose compressed data is damaged (libjpeg reports corrupt data and mends
+        it with guesses) raises an InputError naming the damage. ``False`` returns what
+        libjpeg decodes and logs a warning.
 
     Returns
     -------
@@ -185,7 +203,8 @@ def read_image(source, *, max_pixels=DEFAULT_MAX_PIXELS, target_size=None):
     Raises
     ------
     skmm.exceptions.InputError
-        The item cannot be read: missing, empty, truncated, not an image, or too large.
+        The item cannot be read: missing, empty, truncated, damaged (``strict=True``),
+        not an image, or too large.
 
     Examples
     --------
@@ -195,9 +214,9 @@ def read_image(source, *, max_pixels=DEFAULT_MAX_PIXELS, target_size=None):
     (4, 5, 3)
     """
     if isinstance(source, (str, os.PathLike)):
-        return _decode(_read_bytes(source), max_pixels, target_size, _describe(source))
+        return _decode(_read_bytes(source), max_pixels, target_size, _describe(source), strict)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode(bytes(source), max_pixels, target_size, _describe(source))
+        return _decode(bytes(source), max_pixels, target_size, _describe(source), strict)
     if source is None:
         raise InputError("expected an image path, bytes or array, got None")
     return _array_to_rgb(source)

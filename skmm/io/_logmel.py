@@ -29,7 +29,12 @@ STATISTICS = ("mean", "std", "min", "max", "delta_mean", "delta_std")
 _DEVICE_BANKS = {}
 # Frames per CPU chunk, in float32 values (2 MiB).
 _CPU_CHUNK_FLOATS = 1 << 19
+# Windowed samples per GPU chunk (256 MiB of float32).
+_GPU_CHUNK_FLOATS = 1 << 26
+# Frames per block of the pooled statistics, times rows and bands (4 MiB of float32).
+_STATS_BLOCK_FLOATS = 1 << 20
 _BANDS_PER_BLOCK = 8
+_DELTA_WIDTH = 2
 
 
 @functools.lru_cache(maxsize=16)
@@ -143,19 +148,38 @@ def log_mel_spectrogram(
     window = torch.hann_window(n_fft, periodic=True, device=batch.device)
     blocks = _mel_blocks(batch.device, sr, n_fft, n_mels, fmin, fmax)
     out = torch.zeros((batch.shape[0], n_steps, n_mels), device=batch.device)
-    rows = batch.shape[0]
-    if batch.device.type == "cpu":  # chunks whose frames fit in the CPU cache run 2-4x faster
-        rows = max(1, _CPU_CHUNK_FLOATS // (n_steps * n_fft))
+    # chunks of rows and frames whose windowed frames fit in the CPU cache (2-4x faster),
+    # or in a bounded GPU buffer: a long clip never holds all its frames at once
+    budget = _CPU_CHUNK_FLOATS if batch.device.type == "cpu" else _GPU_CHUNK_FLOATS
+    steps = max(1, min(n_steps, budget // n_fft))
+    rows = max(1, budget // (steps * n_fft))
     for start in range(0, batch.shape[0], rows):
-        chunk = torch.nn.functional.pad(batch[start : start + rows], (half, half))
-        spec = torch.fft.rfft(chunk.unfold(-1, n_fft, hop_length) * window)
-        power = spec.real.square() + spec.imag.square()
-        for first, last, lo, hi, weights in blocks:
-            out[start : start + rows, :, first:last] = torch.matmul(power[..., lo:hi], weights)
+        for first_step in range(0, n_steps, steps):
+            last_step = min(first_step + steps, n_steps)
+            chunk = _padded_samples(
+                batch[start : start + rows],
+                first_step * hop_length - half,
+                (last_step - 1) * hop_length - half + n_fft,
+            )
+            spec = torch.fft.rfft(chunk.unfold(-1, n_fft, hop_length) * window)
+            power = spec.real.square() + spec.imag.square()
+            for first, last, lo, hi, weights in blocks:
+                out[start : start + rows, first_step:last_step, first:last] = torch.matmul(
+                    power[..., lo:hi], weights
+                )
     logmel = out.add_(LOG_OFFSET).log_().transpose(1, 2)
     valid = torch.arange(n_steps, device=logmel.device) < n_frames[:, None]
     logmel.masked_fill_(~valid[:, None, :], float(np.log(LOG_OFFSET)))
     return logmel, n_frames
+
+
+def _padded_samples(batch, begin, end):
+    """Samples ``begin:end`` of each row, zeros outside the row (librosa's constant centring)."""
+    torch = import_optional("torch", "the log-mel front end")
+    length = batch.shape[-1]
+    part = batch[..., max(begin, 0) : max(min(end, length), 0)]
+    left = max(-begin, 0)
+    return torch.nn.functional.pad(part, (left, end - begin - left - part.shape[-1]))
 
 
 def deltas(features, n_frames, width=2):
@@ -222,18 +246,38 @@ def pooled_statistics(logmel, n_frames):
     """
     torch = import_optional("torch", "pooled statistics")
     logmel = logmel.float()
-    valid = (torch.arange(logmel.shape[-1], device=logmel.device) < n_frames[:, None])[:, None, :]
     count = n_frames.to(logmel.dtype)[:, None]
+    n_steps = logmel.shape[-1]
+    # blocks of frames, so a long clip's temporaries stay small; two passes (the spread
+    # around the mean found first), as np.std does
+    step = max(1, min(n_steps, _STATS_BLOCK_FLOATS // max(1, logmel.shape[0] * logmel.shape[1])))
+    spans = [(lo, min(lo + step, n_steps)) for lo in range(0, n_steps, step)]
 
-    def mean_std(x):
-        mean = (x * valid).sum(-1) / count
-        var = (((x - mean[..., None]) * valid) ** 2).sum(-1) / count
-        return mean, var.sqrt()
+    def blocks():
+        for lo, hi in spans:
+            valid = (torch.arange(lo, hi, device=logmel.device) < n_frames[:, None])[:, None, :]
+            # the deltas of frames lo:hi read _DELTA_WIDTH frames on each side
+            first = max(lo - _DELTA_WIDTH, 0)
+            last = min(hi + _DELTA_WIDTH, n_steps)
+            inside = (n_frames - first).clamp(max=last - first)  # frames in the slice
+            delta = deltas(logmel[..., first:last], inside, _DELTA_WIDTH)
+            yield logmel[..., lo:hi], delta[..., lo - first : hi - first], valid
 
-    mean, std = mean_std(logmel)
-    low = logmel.masked_fill(~valid, float("inf")).amin(-1)
-    high = logmel.masked_fill(~valid, float("-inf")).amax(-1)
-    d_mean, d_std = mean_std(deltas(logmel, n_frames))
+    sums = [0.0, 0.0]
+    low = high = None
+    for x, delta, valid in blocks():
+        sums[0] = sums[0] + (x * valid).sum(-1)
+        sums[1] = sums[1] + (delta * valid).sum(-1)
+        block_low = x.masked_fill(~valid, float("inf")).amin(-1)
+        block_high = x.masked_fill(~valid, float("-inf")).amax(-1)
+        low = block_low if low is None else torch.minimum(low, block_low)
+        high = block_high if high is None else torch.maximum(high, block_high)
+    mean, d_mean = sums[0] / count, sums[1] / count
+    spread = [0.0, 0.0]
+    for x, delta, valid in blocks():
+        spread[0] = spread[0] + (((x - mean[..., None]) * valid) ** 2).sum(-1)
+        spread[1] = spread[1] + (((delta - d_mean[..., None]) * valid) ** 2).sum(-1)
+    std, d_std = (spread[0] / count).sqrt(), (spread[1] / count).sqrt()
     return torch.cat([mean, std, low, high, d_mean, d_std], dim=1)
 
 

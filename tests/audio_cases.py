@@ -2,6 +2,7 @@
 and the small audio files and tiny Hugging Face audio models the audio tests build."""
 
 import numpy as np
+import pytest
 
 _BUILT = {}
 
@@ -90,6 +91,13 @@ def _whisper(request):
     return MelEncoder("whisper-tiny", batch_size=4)
 
 
+def _whisper_onnx(request):
+    from skmm.encoders._mel_encoder import MelEncoder
+
+    pytest.importorskip("onnxruntime")
+    return MelEncoder("whisper-tiny", batch_size=4, runtime="onnx")
+
+
 def _tiny_wav2vec2(request):
     from skmm.encoders._mel_encoder import MelEncoder
 
@@ -99,5 +107,6 @@ def _tiny_wav2vec2(request):
 AUDIO_CASES = {
     "MelEncoder-stats": (_stats, _audio_rows),
     "MelEncoder-whisper": (_whisper, _two_clip_rows),
+    "MelEncoder-whisper-onnx": (_whisper_onnx, _two_clip_rows),
     "MelEncoder-tiny-wav2vec2": (_tiny_wav2vec2, _audio_rows),
 }

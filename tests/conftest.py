@@ -1,12 +1,17 @@
 """Shared fixtures: an isolated embedding cache per test and tiny offline models."""
 
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# runtime="auto" means torch in tests: each test's fresh cache folder would export ONNX
+# graphs again; the ONNX tests and contract cases ask for runtime="onnx" explicitly.
+os.environ.setdefault("SKMM_RUNTIME", "torch")
+os.environ.setdefault("SKMM_ONNX_DIR", tempfile.mkdtemp(prefix="skmm-onnx-tests-"))
 
 WORDS = (
     "happy sad angry calm joy love hate fear day night good bad very not the a is "

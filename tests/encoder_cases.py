@@ -6,6 +6,7 @@ model built in a temp dir), ``make_rows(tmp_path)`` returns at least 8 raw rows 
 binary labels. Add one entry per encoder configuration.
 """
 
+import pytest
 from conftest import WORDS
 
 
@@ -26,9 +27,26 @@ def _minilm(request):
     return TextEncoder(batch_size=8)
 
 
+def _minilm_onnx(request):
+    from skmm import TextEncoder
+
+    pytest.importorskip("onnxruntime")
+    return TextEncoder(batch_size=8, runtime="onnx")
+
+
+def _tiny_text_int8(request):
+    from skmm import TextEncoder
+
+    pytest.importorskip("onnxruntime")
+    model = request.getfixturevalue("tiny_text_model")
+    return TextEncoder(model, batch_size=4, runtime="onnx", quantize="int8")
+
+
 CASES = {
     "TextEncoder-tiny": (_tiny_text, _text_rows),
     "TextEncoder-minilm": (_minilm, _text_rows),
+    "TextEncoder-minilm-onnx": (_minilm_onnx, _text_rows),
+    "TextEncoder-tiny-onnx-int8": (_tiny_text_int8, _text_rows),
 }
 
 from image_cases import IMAGE_CASES  # noqa: E402

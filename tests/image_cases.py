@@ -94,6 +94,13 @@ def _lite0(request):
     return ImageEncoder(batch_size=4)
 
 
+def _lite0_onnx(request):
+    from skmm.encoders._image_encoder import ImageEncoder
+
+    pytest.importorskip("onnxruntime")
+    return ImageEncoder(batch_size=4, runtime="onnx")
+
+
 def _tiny_vit(request):
     from skmm.encoders._image_encoder import ImageEncoder
 
@@ -110,6 +117,7 @@ def _faces(request):
 
 IMAGE_CASES = {
     "ImageEncoder-lite0": (_lite0, _image_rows),
+    "ImageEncoder-lite0-onnx": (_lite0_onnx, _image_rows),
     "ImageEncoder-tiny-vit": (_tiny_vit, _image_rows),
     "ImageEncoder-face-expression": (_faces, _image_rows),
 }

@@ -1,5 +1,6 @@
 """Tests of the demo: its helpers (fast) and `skmm demo --quick` end to end (slow)."""
 
+import importlib.util
 import time
 
 import numpy as np
@@ -242,6 +243,12 @@ def test_quick_demo_writes_the_report(tmp_path, capsys):
     assert main(["report", str(report / "model.joblib"), manifest, "-o", str(tmp_path / "ev")]) == 0
     check_html_report(tmp_path / "ev", ["Metrics", "Confusion matrix", "Model card"])
     print(f"quick demo: {seconds:.0f} s")
+
+    # and its encoders export as ONNX graphs (issue 11)
+    if importlib.util.find_spec("onnxruntime") is not None:
+        assert main(["export", str(report / "model.joblib"), str(tmp_path / "onnx")]) == 0
+        exported = sorted(p.stem for p in (tmp_path / "onnx").glob("*.onnx"))
+        assert len(exported) >= 2, exported  # text and image at least
 
 
 @pytest.mark.slow

@@ -172,3 +172,15 @@ def test_two_threads_share_one_fitted_encoder(encoder, data):
         np.testing.assert_allclose(Z, expected[idx], atol=1e-5)
         assert report.failed_rows == [] and report.n_rows == len(idx)
     _assert_same_state(before, encoder)
+
+
+def test_the_runtime_asked_for_is_the_one_in_force(encoder, data):
+    # an ONNX case that silently fell back to torch would test torch twice
+    X, _ = data
+    encoder.fit(X)
+    asked = encoder.get_params().get("runtime", "torch")
+    weightless = encoder.backbone_.spec.weightless
+    expected = "onnx" if asked == "onnx" and not weightless else "torch"
+    assert encoder.runtime_ == expected, encoder.onnx_report_
+    if encoder.runtime_ == "onnx":
+        assert encoder.onnx_report_["max_abs_diff"] <= 1e-4

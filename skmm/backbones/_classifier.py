@@ -1,6 +1,9 @@
 """What the shipped image classifiers (EfficientNet-Lite0, FER) share: outputs and inputs."""
 
+import numpy as np
+
 from .._deps import import_optional
+from ._onnx import OnnxGraph
 
 OUTPUTS = ("features", "probabilities", "both")
 
@@ -59,3 +62,35 @@ def image_input_config(config):
         "std": config["std"],
         "grey": config.get("grey", False),
     }
+
+
+def _graph_module(model, options):
+    torch = import_optional("torch")
+
+    class ClassifierEmbedding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixels):
+            return classifier_embed(self.model, pixels, options).float()
+
+    return ClassifierEmbedding()
+
+
+def _graph_feeds(aux, batch, options):
+    return {"pixels": np.stack(batch).astype(np.float32, copy=False)}, None
+
+
+def _graph_probe(aux, options):
+    config = options["input"]
+    channels = 1 if config.get("grey") else 3
+    rng = np.random.default_rng(0)
+    shape = (channels, config["size"], config["size"])
+    return [rng.uniform(-1, 1, shape).astype(np.float32) for _ in range(3)]
+
+
+#: The ONNX graph of the shipped image classifiers: preprocessed pixels in, output out.
+CLASSIFIER_GRAPH = OnnxGraph(
+    module=_graph_module, feeds=_graph_feeds, probe=_graph_probe, inputs=("pixels",)
+)

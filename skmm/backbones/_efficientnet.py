@@ -10,7 +10,7 @@ import functools
 import importlib.resources
 
 from .._deps import import_optional
-from ._classifier import classifier_embed, classifier_width, image_input_config
+from ._classifier import CLASSIFIER_GRAPH, classifier_embed, classifier_width, image_input_config
 from ._spec import BackboneSpec
 
 #: Preprocessing the shipped weights expect (TF EfficientNet-Lite eval recipe):
@@ -97,6 +97,7 @@ SPECS = (
         "image",
         load=_load,
         embed=classifier_embed,
+        onnx=CLASSIFIER_GRAPH,
         n_features=lambda path, options: classifier_width(EFFICIENTNET_LITE0_CONFIG, options),
         input_config=lambda path: image_input_config(EFFICIENTNET_LITE0_CONFIG),
         locate=efficientnet_lite0_weights_path,

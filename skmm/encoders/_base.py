@@ -18,10 +18,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._device import resolve_device, resolve_dtype
+from ..backbones._onnx import OnnxModel
 from ..cache import EmbeddingCache, content_hash, default_cache_dir, namespace_key
+from ._export import export_encoder
 from ._input import to_rows
 from ._registry import get_model
 from ._run import EncodeRun, capture
+from ._runtime import check_runtime_params, load_onnx_model, resolve_runtime
 
 logger = logging.getLogger("skmm")
 
@@ -54,9 +57,13 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     that raise ``NotImplementedError`` here, and may override the others. The page
     "Writing your own encoder" of the documentation builds a complete one.
 
+    Encoders with a pretrained backbone also store ``runtime`` ("auto", "torch" or
+    "onnx") and ``quantize`` (None or "int8"); see :mod:`skmm.encoders._runtime`.
+
     Fitted attributes common to every encoder: ``backbone_`` (a
-    :class:`~skmm.backbones.Backbone`), ``device_``, ``dtype_``, ``model_id_`` and
-    ``n_features_out_``. ``fit_transform`` also keeps ``training_report_``, the
+    :class:`~skmm.backbones.Backbone`), ``device_``, ``dtype_``, ``model_id_``,
+    ``runtime_`` ("torch" or "onnx"), ``onnx_report_`` (the ONNX graph's measured
+    differences from torch, or None) and ``n_features_out_``. ``fit_transform`` also keeps ``training_report_``, the
     :class:`~skmm.encoders.EncodingReport` of the rows it encoded, and ``failed_rows_``,
     its failed rows.
     """
@@ -96,7 +103,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         self.dtype_ = resolve_dtype(self.dtype, self.device_)
         self.model_id_ = self.backbone_.model_id
         self._fit_backbone()
+        self.runtime_, self.onnx_report_ = "torch", None  # the width is probed in torch
         self.n_features_out_ = int(self._n_features())
+        self.runtime_, self.onnx_report_ = resolve_runtime(self)
         return self
 
     def transform(self, X, *, return_report=False):
@@ -275,6 +284,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             )
         if self.progress not in (True, False, "auto"):
             raise ValueError(f"progress={self.progress!r}; use True, False or 'auto'.")
+        check_runtime_params(self)
 
     def _runtime_device(self):
         """The fitted device, or the CPU when an 'auto' encoder is unpickled on a GPU-less machine."""
@@ -285,12 +295,49 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
                 return "cpu", "float32"
         return self.device_, self.dtype_
 
+    def _runtime(self):
+        """``(runtime, quantization)`` in force: ("torch", None), ("onnx", None) or ("onnx", "int8")."""
+        runtime = getattr(self, "runtime_", "torch")  # pickles of older versions ran torch
+        return runtime, (getattr(self, "quantize", None) if runtime == "onnx" else None)
+
     def _model(self):
         device, dtype = self._runtime_device()
+        runtime, quantize = self._runtime()
+        if runtime == "onnx":
+            return get_model(
+                (type(self).__name__, self.model_id_, "cpu", "float32", runtime, quantize),
+                lambda: load_onnx_model(self),
+            )
         return get_model(
-            (type(self).__name__, self.model_id_, device, dtype),
+            (type(self).__name__, self.model_id_, device, dtype, runtime, None),
             lambda: self._load_model(device, dtype),
         )
+
+    def _run_batch(self, model, batch):
+        """One batch through the runtime in force (ONNX Runtime or the encoder's torch code)."""
+        if isinstance(model, OnnxModel):
+            import torch  # the calling stream's thread budget, as torch's own operators use
+
+            return model.encode(batch, threads=torch.get_num_threads())
+        return self._encode_batch(model, batch)
+
+    def export_onnx(self, path):
+        """Write the fitted encoder's backbone as an ONNX graph, with a JSON of its inputs.
+
+        The graph computes what ``transform`` does after preparation (tokenising,
+        decoding and resizing stay outside it); the JSON beside it names the inputs, the
+        output options, the preprocessing and the measured difference from torch.
+
+        Parameters
+        ----------
+        path : path-like
+            The ``.onnx`` file to write; ``path`` with the suffix ``.json`` is written too.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        return export_encoder(self, path)
 
     def _cache(self):
         if self.cache is False:
@@ -302,6 +349,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             "dtype": self._runtime_device()[1],
             **self._output_params(),
         }
+        runtime, quantize = self._runtime()
+        if runtime != "torch":  # int8 vectors are never served for fp32 ones, nor the reverse
+            description["runtime"], description["quantize"] = runtime, quantize
         if self._row_fact_names():
             description["row_facts"] = list(self._row_fact_names())
         directory = None

@@ -72,11 +72,17 @@ class ImageEncoder(BaseEncoder):
         Feature names are ``"{prefix}{i}"`` (``"{prefix}p_{class}"`` for probabilities).
     n_threads : int, default=None
         Decoding threads; None uses up to 8 (one per CPU).
+    runtime : {"auto", "torch", "onnx"}, default="auto"
+        What runs the backbone: ONNX Runtime on the CPU when it matches torch within
+        1e-4, else torch (see TextEncoder).
+    quantize : {None, "int8"}, default=None
+        "int8": ONNX Runtime's dynamic per-channel int8 quantization (opt-in, not exact;
+        its cosine against fp32 is in ``onnx_report_``).
 
     Attributes
     ----------
-    backbone_, device_, dtype_, model_id_, n_features_out_
-        As for every skmm encoder.
+    backbone_, device_, dtype_, model_id_, runtime_, onnx_report_, n_features_out_
+        As for every skmm encoder (see TextEncoder).
     input_config_ : dict
         Preprocessing in force: ``size``, ``resize_shorter``, ``mean``, ``std``, ``grey``.
     training_report_ : EncodingReport
@@ -120,6 +126,8 @@ class ImageEncoder(BaseEncoder):
         progress="auto",
         prefix="image_",
         n_threads=None,
+        runtime="auto",
+        quantize=None,
     ):
         self.backbone = backbone
         self.output = output
@@ -136,6 +144,8 @@ class ImageEncoder(BaseEncoder):
         self.progress = progress
         self.prefix = prefix
         self.n_threads = n_threads
+        self.runtime = runtime
+        self.quantize = quantize
 
     # -- parameters and backbone -------------------------------------------------------
     def _check_params(self):

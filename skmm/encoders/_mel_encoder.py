@@ -92,11 +92,17 @@ class MelEncoder(BaseEncoder):
         Feature names are ``"{prefix}{i}"``.
     n_threads : int, default=None
         Decoding threads; None uses up to 8 (one per CPU).
+    runtime : {"auto", "torch", "onnx"}, default="auto"
+        What runs the backbone: ONNX Runtime on the CPU when it matches torch within
+        1e-4, else torch (see TextEncoder). Irrelevant for ``"stats"`` (no model).
+    quantize : {None, "int8"}, default=None
+        "int8": ONNX Runtime's dynamic per-channel int8 quantization (opt-in, not exact;
+        its cosine against fp32 is in ``onnx_report_``).
 
     Attributes
     ----------
-    backbone_, device_, dtype_, model_id_, n_features_out_
-        As for every skmm encoder.
+    backbone_, device_, dtype_, model_id_, runtime_, onnx_report_, n_features_out_
+        As for every skmm encoder (see TextEncoder).
     training_report_ : EncodingReport
         After ``fit_transform``: the training rows that failed; any call gives its own
         with ``transform(X, return_report=True)``.
@@ -157,6 +163,8 @@ class MelEncoder(BaseEncoder):
         progress="auto",
         prefix="audio_",
         n_threads=None,
+        runtime="auto",
+        quantize=None,
     ):
         self.backbone = backbone
         self.sr = sr
@@ -177,6 +185,8 @@ class MelEncoder(BaseEncoder):
         self.progress = progress
         self.prefix = prefix
         self.n_threads = n_threads
+        self.runtime = runtime
+        self.quantize = quantize
 
     # -- parameters and backbone -------------------------------------------------------
     def _check_params(self):

@@ -232,7 +232,7 @@ class EncodeRun:
 
     def _forward(self, batch):
         """The encoder's ``_encode_batch`` on prepared values, with each row's facts appended."""
-        vectors = self.encoder._encode_batch(self.model, [value_of(prep) for _, prep in batch])
+        vectors = self.encoder._run_batch(self.model, [value_of(prep) for _, prep in batch])
         if not self.fact_names:
             return vectors
         facts = np.asarray([prep.facts for _, prep in batch], dtype=np.float32)

@@ -60,6 +60,11 @@ class VideoEncoder(ImageEncoder):
         follow as ``"{name}_std"``.
     n_threads : int, default=None
         Clips decoded at once; None uses up to 8 (one per CPU).
+    runtime : {"auto", "torch", "onnx"}, default="auto"
+        What runs the frame backbone, as for :class:`ImageEncoder`.
+    quantize : {None, "int8"}, default=None
+        ONNX Runtime's int8 quantization of the frame backbone (opt-in), as for
+        :class:`ImageEncoder`.
 
     Attributes
     ----------
@@ -102,23 +107,25 @@ class VideoEncoder(ImageEncoder):
         progress="auto",
         prefix="video_",
         n_threads=None,
+        runtime="auto",
+        quantize=None,
     ):
-        super().__init__(
-            backbone,
-            output=output,
-            pooling=pooling,
-            face_crop=face_crop,
-            max_pixels=max_pixels,
-            batch_size=batch_size,
-            device=device,
-            dtype=dtype,
-            cache=cache,
-            cache_dir=cache_dir,
-            on_error=on_error,
-            progress=progress,
-            prefix=prefix,
-            n_threads=n_threads,
-        )
+        self.backbone = backbone
+        self.output = output
+        self.pooling = pooling
+        self.face_crop = face_crop
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+        self.device = device
+        self.dtype = dtype
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self.on_error = on_error
+        self.progress = progress
+        self.prefix = prefix
+        self.n_threads = n_threads
+        self.runtime = runtime
+        self.quantize = quantize
         self.n_frames = n_frames
         self.fps = fps
         self.temporal_pooling = temporal_pooling
@@ -217,9 +224,11 @@ class VideoEncoder(ImageEncoder):
         return len(prepared)  # frames in the clip (all equal unless fps is set)
 
     # -- encoding ---------------------------------------------------------------------
-    def _encode_batch(self, model, batch):
+    def _run_batch(self, model, batch):
+        # every sampled frame through the image backbone (torch or ONNX Runtime), then
+        # pooled over each clip's frames
         counts = [len(clip) for clip in batch]
-        frames = super()._encode_batch(model, [f for clip in batch for f in clip])
+        frames = super()._run_batch(model, [f for clip in batch for f in clip])
         pooled = []
         for clip in np.split(frames, np.cumsum(counts)[:-1]):
             if self.temporal_pooling == "max":

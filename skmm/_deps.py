@@ -33,6 +33,7 @@ _EXTRAS = {
     "markdown": ("tune", "markdown"),
     "onnxruntime": ("onnx", "onnxruntime"),
     "onnx": ("onnx", "onnx"),
+    "peft": ("finetune", "peft"),
     "dask": ("dask", "dask[distributed]"),
     "distributed": ("dask", "dask[distributed]"),
 }

@@ -26,6 +26,16 @@ from skmm.backbones._whisper import read_ctranslate2
 # ---- a CTranslate2 writer (the layout of ctranslate2.specs.model_spec._serialize) --------
 
 
+@pytest.fixture(autouse=True)
+def _without_gradients():
+    """The backbone functions compute in the caller's grad mode (fine-tuning needs
+    gradients); the encoders call them under inference mode, and so do these tests."""
+    import torch
+
+    with torch.inference_mode():
+        yield
+
+
 def write_ct2(path, variables, aliases=(), version=6):
     type_ids = {
         np.dtype("float32"): 0,

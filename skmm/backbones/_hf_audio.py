@@ -153,8 +153,7 @@ def audio_model_embed(model, extractor, waveforms):
         k: v.to(param.device, param.dtype if v.is_floating_point() else v.dtype)
         for k, v in inputs.items()
     }
-    with torch.inference_mode():
-        hidden = model(**inputs).last_hidden_state.float()
+    hidden = model(**inputs).last_hidden_state.float()
     n_in = torch.as_tensor([len(w) for w in waveforms])
     lengths_of = getattr(model, "_get_feat_extract_output_lengths", None)
     if lengths_of is not None and "input_values" in inputs and inputs["input_values"].ndim == 2:

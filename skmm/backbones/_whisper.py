@@ -273,6 +273,9 @@ def whisper_embed(encoder, waveforms, windows_per_pass=WINDOWS_PER_PASS):
     ``windows_per_pass`` at a time, so a long recording never holds all its windows'
     activations at once.
 
+    Gradients follow the caller's mode: the encoders call it under
+    ``torch.inference_mode()``, fine-tuning with gradients.
+
     Examples
     --------
     >>> import numpy as np
@@ -295,8 +298,7 @@ def whisper_embed(encoder, waveforms, windows_per_pass=WINDOWS_PER_PASS):
         features, n_frames = whisper_log_mel(
             pieces[first : first + windows_per_pass], device=param.device
         )
-        with torch.inference_mode():
-            hidden = encoder(features.to(param.dtype)).last_hidden_state.float()
+        hidden = encoder(features.to(param.dtype)).last_hidden_state.float()
         n_out = (n_frames + 1) // 2
         sums = masked_mean(hidden, n_out) * n_out[:, None]
         owner = torch.as_tensor(owners[first : first + windows_per_pass], device=param.device)

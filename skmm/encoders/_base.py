@@ -194,10 +194,31 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         )
 
     def _encode_batch(self, model, batch):
-        """Float32 array of shape (len(batch), n_features_out_) for prepared items."""
+        """Float32 array of shape (len(batch), n_features_out_) for prepared items.
+
+        The default runs :meth:`_embed_batch` without gradients; an encoder that does not
+        run torch implements this hook instead.
+        """
+        if type(self)._embed_batch is BaseEncoder._embed_batch:
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement _encode_batch(model, batch): return a "
+                "float32 array with one row per prepared item (or _embed_batch, its torch form)"
+            )
+        import torch
+
+        with torch.inference_mode():
+            return self._embed_batch(model, batch).float().cpu().numpy()
+
+    def _embed_batch(self, model, batch):
+        """Torch tensor (len(batch), n_features_out_) computed in the caller's grad mode.
+
+        What :mod:`skmm.finetune` trains through: the encoder's own forward pass, with
+        gradients when the caller enables them. Optional: an encoder without it cannot
+        be fine-tuned.
+        """
         raise NotImplementedError(
-            f"{type(self).__name__} must implement _encode_batch(model, batch): return a "
-            "float32 array with one row per prepared item"
+            f"{type(self).__name__} has no differentiable forward pass (_embed_batch), so it "
+            "cannot be fine-tuned; use it frozen"
         )
 
     # -- hooks with defaults -----------------------------------------------------------

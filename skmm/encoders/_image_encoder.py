@@ -237,14 +237,13 @@ class ImageEncoder(BaseEncoder):
     def _forward(self, model, x):
         return self.backbone_.spec.embed(model, x, self._embed_options())
 
-    def _encode_batch(self, model, batch):
+    def _embed_batch(self, model, batch):
         torch = import_optional("torch")
         param = next(model.parameters(), None)  # a parameter-free backbone runs in float32
         device = param.device if param is not None else self._runtime_device()[0]
         dtype = param.dtype if param is not None else torch.float32
         x = torch.from_numpy(np.stack(batch)).to(device, dtype, non_blocking=True)
-        with torch.inference_mode():
-            return self._forward(model, x).float().cpu().numpy()
+        return self._forward(model, x)
 
     def _log_report(self, report):
         if not self.face_crop or report.n_rows == 0:

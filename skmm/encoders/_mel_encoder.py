@@ -284,6 +284,5 @@ class MelEncoder(BaseEncoder):
         return batch_size * _SECONDS_PER_CLIP * self.sr_
 
     # -- encoding ---------------------------------------------------------------------
-    def _encode_batch(self, model, batch):
-        vectors = self.backbone_.spec.embed(model, batch, self._embed_options())
-        return vectors.float().cpu().numpy()
+    def _embed_batch(self, model, batch):
+        return self.backbone_.spec.embed(model, batch, self._embed_options())

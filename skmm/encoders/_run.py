@@ -84,6 +84,42 @@ class EncodeRun:
             self.bar.close()
         return self._finish()
 
+    def prepare_all(self):
+        """Check, read and prepare every row without encoding: what fine-tuning trains on.
+
+        The cache is not read (the model that will run is not the one that filled it);
+        repeated inputs are prepared once and shared. Returns ``(prepared, failed_rows)``:
+        the prepared value of each row (None for a failed row) and the failure records.
+        With ``on_error="raise"`` the first failure is raised, naming its row and file.
+        """
+        self.cache = None
+        self.bar = self.encoder._progress_bar(0)
+        window = max(self.encoder._window_items, self.batch_size)
+        values, late = {}, []
+        try:
+            for start in range(0, len(self.rows), window):
+                good, later = self._gather(range(start, min(start + window, len(self.rows))))
+                values.update((key, value_of(prep)) for key, prep in good)
+                late.extend(later)
+        finally:
+            self.bar.close()
+        for key, row in late:
+            first = self.rows_of[key][0]
+            if first in self.failures:
+                self._fail(row, self.rows[row], InputError(self.failures[first]["error"]))
+            else:
+                self.rows_of[key].append(row)
+        prepared = [None] * len(self.rows)
+        for key, value in values.items():
+            for row in self.rows_of[key]:
+                prepared[row] = value
+        if self.failures and self.encoder.on_error == "raise":
+            raise self._error(
+                done="No model was trained. Pass on_error='nan' or 'zero' to the encoder to "
+                "train without the rows that fail (their count is reported)."
+            )
+        return prepared, [self.failures[row] for row in sorted(self.failures)]
+
     def _gather(self, rows):
         """Check, read and key a window's rows; serve cache hits; prepare the rest.
 
@@ -334,7 +370,7 @@ class EncodeRun:
         )
         return embeddings, report
 
-    def _error(self):
+    def _error(self, done=None):
         first = self.failures[min(self.failures)]
         where = f"row {first['row']}" + (
             f" (index {first['label']!r})" if first["label"] is not None else ""
@@ -345,9 +381,13 @@ class EncodeRun:
             f" {len(self.failures) - 1} more row(s) failed too." if len(self.failures) > 1 else ""
         )
         return EncodingError(
-            f"{self.name} could not encode {where}: {first['error'].rstrip('.')}.{more} Rows encoded "
-            "so far are cached and will not be encoded again. Pass on_error='nan' or 'zero' "
-            "to fill failing rows and go on (transform(X, return_report=True) lists them).",
+            f"{self.name} could not encode {where}: {first['error'].rstrip('.')}.{more} "
+            + (
+                done
+                or "Rows encoded so far are cached and will not be encoded again. Pass "
+                "on_error='nan' or 'zero' to fill failing rows and go on "
+                "(transform(X, return_report=True) lists them)."
+            ),
             row=first["row"],
             source=first["source"],
         )

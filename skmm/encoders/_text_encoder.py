@@ -256,16 +256,14 @@ class TextEncoder(BaseEncoder):
     def _size(self, prepared):
         return len(prepared)
 
-    def _encode_batch(self, model, batch):
+    def _embed_batch(self, model, batch):
         torch = import_optional("torch")
         tokenizer, net = model
         ids, mask = pad_token_ids(batch, tokenizer.pad_token_id)
         device = next(net.parameters()).device
         ids_t = torch.from_numpy(ids).to(device, non_blocking=True)
         mask_t = torch.from_numpy(mask).to(device, non_blocking=True)
-        with torch.inference_mode():
-            pooled = sentence_embedding(net, ids_t, mask_t, self._output_params())
-        return pooled.cpu().numpy()
+        return sentence_embedding(net, ids_t, mask_t, self._output_params())
 
     def _log_report(self, report):
         truncated = report.counts.get("truncated", 0)

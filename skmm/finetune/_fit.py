@@ -1,0 +1,182 @@
+"""One fine-tuning run: load a private copy of the backbone, apply the method, train."""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._device import resolve_device
+from .._threads import torch_threads
+from ._data import BucketLoaders, PreparedRows, validation_rows
+from ._methods import apply_method, torch_module, trainable_state
+from ._training import KeepBestEpoch, TunedModule, TuningNet, skorch, torch, warmup_schedule
+
+logger = logging.getLogger("skmm")
+
+
+@dataclass
+class Result:
+    """What a fit learned: trained parameters, the head, the history."""
+
+    state: dict | None
+    head: tuple
+    history: list
+    best_epoch: int
+    interrupted: bool
+
+
+def train(estimator, encoder, items, targets):
+    """Fine-tune ``encoder``'s backbone and a head on prepared ``items``; return a Result."""
+    device = resolve_device(estimator.device)
+    seed = estimator._seed()
+    with torch_threads(estimator._threads()), _seeded(seed, device):
+        return _train(estimator, encoder, items, targets, device, seed)
+
+
+def _train(estimator, encoder, items, targets, device, seed):
+    method = estimator.method
+    if method == "head":
+        model = module = None
+        names = []
+    else:
+        model = encoder.backbone_.load(device, "float32")  # a private copy: training changes it
+        module = torch_module(model)
+        names = apply_method(module, method, **estimator._method_options())
+    n_outputs = len(estimator.classes_) if estimator._task == "classification" else targets.shape[1]
+    net_module = TunedModule(
+        encoder, model, module, encoder.n_features_out_, n_outputs, estimator.dropout,
+        _amp_dtype(estimator.precision, device),
+    )  # fmt: skip
+    sizes = _sizes(encoder, items)
+    data = PreparedRows(items, targets, sizes)
+    train_split = None
+    train_rows = np.arange(len(items))
+    if estimator.early_stopping:
+        train_rows, valid_rows = validation_rows(
+            targets,
+            estimator.validation_fraction,
+            seed,
+            stratify=estimator._task == "classification",
+        )
+        train_split = skorch.helper.predefined_split(data.subset(valid_rows))
+        data = data.subset(train_rows)
+    keep = KeepBestEpoch(
+        [f"backbone.{n}" for n in names] + ["head.1.weight", "head.1.bias"],
+        monitor="valid_loss",
+    )
+    net = _net(estimator, net_module, device, seed, len(data), train_split, keep, targets)
+    net.fit(data, y=None)
+    if net.interrupted_:
+        if keep.state_ is None:
+            raise KeyboardInterrupt(
+                f"{type(estimator).__name__}.fit was interrupted before its first epoch "
+                "ended; the estimator is not fitted."
+            )
+        logger.warning(
+            "%s: fit interrupted during epoch %d; keeping epoch %d.",
+            type(estimator).__name__,
+            len(net.history),
+            keep.best_epoch_,
+        )
+    head = net.module_.head[1]
+    history = [
+        {k: row[k] for k in ("epoch", "train_loss", "valid_loss", "dur") if k in row}
+        for row in net.history
+    ]
+    return Result(
+        state=trainable_state(module, names) if names else None,
+        head=(
+            head.weight.detach().float().cpu().numpy().copy(),
+            head.bias.detach().float().cpu().numpy().copy(),
+        ),
+        history=history,
+        best_epoch=int(keep.best_epoch_),
+        interrupted=bool(net.interrupted_),
+    )
+
+
+def _net(estimator, module, device, seed, n_train, train_split, keep, targets):
+    n_batches = -(-n_train // estimator.batch_size)
+    steps_per_epoch = -(-n_batches // estimator.accumulation_steps)
+    total = steps_per_epoch * estimator.max_epochs
+    from ._estimator import DEFAULT_LR
+
+    lr = estimator.lr if estimator.lr is not None else DEFAULT_LR[estimator.method]
+    callbacks = [("keep_best", keep)]
+    if estimator.early_stopping:
+        callbacks.append(
+            (
+                "early_stopping",
+                skorch.callbacks.EarlyStopping(monitor="valid_loss", patience=estimator.patience),
+            )
+        )
+    if estimator.progress is True or (estimator.progress == "auto" and _on_terminal()):
+        callbacks.append(("progress", skorch.callbacks.ProgressBar()))
+    callbacks += list(estimator.callbacks or [])
+    weights = estimator._loss_weights(targets)
+    if estimator._task == "classification":
+        criterion = torch.nn.CrossEntropyLoss
+        criterion_args = {}
+        if weights is not None:
+            criterion_args["criterion__weight"] = torch.as_tensor(weights, dtype=torch.float32)
+    else:
+        criterion, criterion_args = torch.nn.MSELoss, {}
+    return TuningNet(
+        module,
+        criterion=criterion,
+        optimizer=torch.optim.AdamW,
+        lr=lr,
+        optimizer__weight_decay=estimator.weight_decay,
+        optimizer__param_groups=[("head.*", {"lr": estimator.head_lr})],
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        iterator_train=BucketLoaders(seed),
+        iterator_train__shuffle=True,
+        iterator_valid=BucketLoaders(seed),
+        train_split=train_split,
+        callbacks=callbacks,
+        device=device,
+        verbose=estimator.verbose,
+        accumulation_steps=estimator.accumulation_steps,
+        max_grad_norm=estimator.max_grad_norm,
+        schedule=warmup_schedule(estimator.warmup, total, estimator.schedule),
+        steps_per_epoch=steps_per_epoch,
+        **criterion_args,
+    )
+
+
+def _sizes(encoder, items):
+    if not items or encoder._size(items[0]) is None:
+        return None
+    return np.asarray([encoder._size(item) for item in items], dtype=np.int64)
+
+
+def _amp_dtype(precision, device):
+    if not device.startswith("cuda") or precision == "float32":
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return getattr(torch, precision)
+
+
+class _seeded:
+    """Seed torch's generators for the block, then restore their state."""
+
+    def __init__(self, seed, device):
+        self.seed, self.device = seed, device
+
+    def __enter__(self):
+        devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        self._fork = torch.random.fork_rng(devices=devices)
+        self._fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self._fork.__exit__(*exc)
+
+
+def _on_terminal():
+    import sys
+
+    return sys.stderr.isatty()

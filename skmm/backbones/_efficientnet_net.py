@@ -21,10 +21,15 @@ _BN_EPS = 1e-3  # TF's default; torch's 1e-5 shifts every activation
 class SameConv2d(nn.Conv2d):
     """Conv2d with TensorFlow "same" padding (the extra pixel goes bottom/right)."""
 
-    def __init__(self, cin, cout, kernel, stride=1, groups=1):
-        # stride 1 with an odd kernel is symmetric: let cudnn/mkldnn pad
-        pad = kernel // 2 if stride == 1 else 0
-        super().__init__(cin, cout, kernel, stride, pad, groups=groups, bias=False)
+    def __init__(self, cin, cout, kernel, stride=1, padding=None, groups=1, bias=False):
+        # nn.Conv2d's signature, so code that rebuilds a layer from its type (peft's LoRA
+        # adapters) can; padding None is "same". Stride 1 with an odd kernel is symmetric:
+        # let cudnn/mkldnn pad.
+        k = kernel if isinstance(kernel, int) else kernel[0]
+        s = stride if isinstance(stride, int) else stride[0]
+        if padding is None:
+            padding = k // 2 if s == 1 else 0
+        super().__init__(cin, cout, kernel, stride, padding, groups=groups, bias=bias)
 
     def forward(self, x):
         if self.stride[0] > 1:

@@ -77,6 +77,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     # holds at most _window_items of them); larger ones are hashed as a stream and decoded
     # from their path.
     _read_once_bytes = 64 << 20
+    # skmm.finetune trains through _embed_batch; False where it is not the whole output
+    _fine_tunable = True
 
     # -- fit / transform -------------------------------------------------------------
     def fit(self, X, y=None):

@@ -224,6 +224,10 @@ class VideoEncoder(ImageEncoder):
         return len(prepared)  # frames in the clip (all equal unless fps is set)
 
     # -- encoding ---------------------------------------------------------------------
+    # A clip's frames are pooled outside the network (in _run_batch): _embed_batch is the
+    # image encoder's, per frame, so skmm.finetune must not train through it.
+    _fine_tunable = False
+
     def _run_batch(self, model, batch):
         # every sampled frame through the image backbone (torch or ONNX Runtime), then
         # pooled over each clip's frames

@@ -105,7 +105,6 @@ class _BaseFineTuned(BaseEstimator):
         self._check_params()
         for name in ("tuned_backbone_", "history_", "best_epoch_", "failed_rows_"):
             self.__dict__.pop(name, None)
-        self.__dict__.pop("_loaded", None)
         encoder = self._fit_encoder(X, y)
         targets = self._encode_targets(np.asarray(y))
         items, keep = self._training_items(encoder, X)
@@ -168,7 +167,12 @@ class _BaseFineTuned(BaseEstimator):
             encoder = clone(self.encoder)
         if "runtime" in encoder.get_params():  # training runs torch; no graph is exported
             encoder.set_params(runtime="torch")
-        if self.method != "head" and type(encoder)._embed_batch.__qualname__.startswith("Base"):
+        from ..encoders._base import BaseEncoder
+
+        trainable = (
+            encoder._fine_tunable and type(encoder)._embed_batch is not BaseEncoder._embed_batch
+        )
+        if self.method != "head" and not trainable:
             raise ValueError(
                 f"{type(encoder).__name__} has no differentiable forward pass, so "
                 f"method={self.method!r} cannot train it; use method='head' or another encoder"
@@ -234,23 +238,9 @@ class _BaseFineTuned(BaseEstimator):
             view = copy.copy(self.encoder_)
         else:
             view = tuned_encoder(self.encoder_, self.tuned_backbone_)
-            view._model = self._loaded_model  # held by this estimator, not the registry
         if on_error is not None:
             view.on_error = on_error
         return view
-
-    def _loaded_model(self):
-        device, dtype = self.encoder_._runtime_device()
-        loaded = self.__dict__.get("_loaded")
-        if loaded is None or loaded[0] != (device, dtype):
-            loaded = ((device, dtype), self.tuned_backbone_.load(device, dtype))
-            self._loaded = loaded
-        return loaded[1]
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_loaded", None)  # rebuilt from the pretrained weights and what was learned
-        return state
 
     def transform(self, X):
         """Embeddings of the fine-tuned encoder (before the head): features for a fusion.
@@ -427,7 +417,8 @@ class FineTunedClassifier(ClassifierMixin, _BaseFineTuned):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._head_outputs(X), axis=1)]
+        logits = self._head_outputs(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 class FineTunedRegressor(RegressorMixin, _BaseFineTuned):

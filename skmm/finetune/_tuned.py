@@ -9,6 +9,8 @@ reverse.
 """
 
 import copy
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 from .._deps import import_optional
@@ -114,6 +116,22 @@ def merge_lora(module):
     return module
 
 
+# Tuned models loaded in this process, each kept as long as its TunedBackbone lives: a
+# fitted estimator loads its model once, pickles without it, and a search that drops its
+# clones frees their models (the shared model registry would keep them all).
+_LOADED = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def loaded_model(backbone, device, dtype):
+    """``backbone.load(device, dtype)``, once per backbone object, device and dtype."""
+    with _LOCK:
+        models = _LOADED.setdefault(backbone, {})
+        if (device, dtype) not in models:
+            models[(device, dtype)] = backbone.load(device, dtype)
+        return models[(device, dtype)]
+
+
 def tuned_encoder(encoder, backbone):
     """A copy of the fitted ``encoder`` that runs ``backbone`` (a TunedBackbone) in torch."""
     view = copy.copy(encoder)
@@ -121,4 +139,5 @@ def tuned_encoder(encoder, backbone):
     view.model_id_ = backbone.model_id
     view.runtime_, view.onnx_report_ = "torch", None
     view.runtime = "torch"
+    view._model = lambda: loaded_model(backbone, *encoder._runtime_device())
     return view

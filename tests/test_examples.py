@@ -22,6 +22,7 @@ EXPECTED = {
     "scaling_out_with_dask",
     "writing_an_encoder",
     "video_clips",
+    "fine_tuning_tweets",
 }
 
 

@@ -47,6 +47,7 @@ def _train(estimator, encoder, items, targets, device, seed):
         encoder, model, module, encoder.n_features_out_, n_outputs, estimator.dropout,
         _amp_dtype(estimator.precision, device),
     )  # fmt: skip
+    net_module.set_scale(items)
     sizes = _sizes(encoder, items)
     data = PreparedRows(items, targets, sizes)
     train_split = None
@@ -85,8 +86,8 @@ def _train(estimator, encoder, items, targets, device, seed):
     ]
     return Result(
         state=trainable_state(module, names) if names else None,
-        head=(
-            head.weight.detach().float().cpu().numpy().copy(),
+        head=(  # the input scale folded in: predict applies the head to transform's vectors
+            (head.weight * net.module_.scale).detach().float().cpu().numpy().copy(),
             head.bias.detach().float().cpu().numpy().copy(),
         ),
         history=history,

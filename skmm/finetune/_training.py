@@ -37,6 +37,7 @@ class TunedModule(torch.nn.Module):
         self.head = torch.nn.Sequential(
             torch.nn.Dropout(dropout), torch.nn.Linear(width, n_outputs)
         )
+        self.register_buffer("scale", torch.ones(()))
         self._encoder = encoder
         self._model = model
         self._amp_dtype = amp_dtype
@@ -63,8 +64,25 @@ class TunedModule(torch.nn.Module):
         ):
             return self._encoder._embed_batch(self._model, batch).float()
 
+    def set_scale(self, items, n=64):
+        """Scale the head's input to unit root-mean-square, measured on ``n`` items.
+
+        Sentence embeddings are unit vectors (coordinates near ``1/sqrt(D)``) and image or
+        audio features have their own magnitudes; a linear head starting from small
+        weights then passes the encoder almost no gradient. Rescaled inputs give logits of
+        order one from the start, whatever the backbone. The scale is folded into the
+        head's weights after training.
+        """
+        with torch.no_grad():
+            was_training = self.training
+            self.eval()
+            z = self.embed(items[:n])
+            self.train(was_training)
+        rms = float(z.float().pow(2).mean().sqrt())
+        self.scale.fill_(1.0 / rms if rms > 0 else 1.0)
+
     def forward(self, batch):
-        return self.head(self.embed(batch))
+        return self.head(self.embed(batch) * self.scale)
 
 
 def warmup_schedule(warmup, total, kind):

@@ -247,3 +247,28 @@ def test_regressor_predicts_on_the_target_scale(tiny_text_model):
     two = FineTunedRegressor(TextEncoder(tiny_text_model, cache=False), method="head",
                              progress=False).fit(TEXTS, np.c_[y, -y])  # fmt: skip
     assert two.predict(TEXTS[:3]).shape == (3, 2)
+
+
+def test_a_label_only_in_the_test_fold_is_scored_not_a_crash(tiny_text_model):
+    from sklearn.model_selection import KFold, cross_val_score
+
+    y = LABELS.astype(object)
+    y[-1] = "rare"  # in one test fold only: that fold's model never saw it
+    clf = FineTunedClassifier(
+        TextEncoder(tiny_text_model, cache=False), method="head", max_epochs=1, progress=False
+    )
+    scores = cross_val_score(clf, TEXTS, y, cv=KFold(3), scoring="f1_macro", error_score="raise")
+    assert np.isfinite(scores).all()
+    fitted = clf.fit(TEXTS[:-1], y[:-1])
+    assert "rare" not in set(fitted.predict(TEXTS))
+
+
+def test_bfloat16_autocast_on_the_cpu_when_asked(tiny_text_model):
+    clf = FineTunedClassifier(
+        TextEncoder(tiny_text_model, cache=False), method="full", precision="bfloat16",
+        max_epochs=1, progress=False, random_state=0,
+    ).fit(TEXTS, LABELS)  # fmt: skip
+    assert np.isfinite(clf.history_[0]["train_loss"])
+    assert clf.head_weights_.dtype == np.float32  # weights stay float32
+    with pytest.raises(ValueError, match="precision='half'"):
+        FineTunedClassifier(precision="half").fit(TEXTS, LABELS)

@@ -51,7 +51,8 @@ PARAMETERS = """\
         Where training runs; "auto" uses a CUDA GPU when one is visible.
     precision : {"auto", "float32", "bfloat16", "float16"}, default="auto"
         Autocast dtype of the forward pass: "auto" is bfloat16 on a GPU that supports it
-        and float32 on the CPU. Weights and the optimizer stay float32.
+        (float16 with loss scaling otherwise) and float32 on the CPU, where "bfloat16" can
+        be asked for. Weights and the optimizer stay float32.
     random_state : int, RandomState or None, default=None
         Seeds the head, the adapters, dropout, the batch order and the validation split:
         a CPU fit with an int is repeatable.

@@ -66,6 +66,9 @@ def _train(estimator, encoder, items, targets, device, seed):
         monitor="valid_loss",
     )
     net = _net(estimator, net_module, device, seed, len(data), train_split, keep, targets)
+    net.set_params(
+        loss_scaling=device.startswith("cuda") and net_module._amp_dtype == torch.float16
+    )
     net.fit(data, y=None)
     if net.interrupted_:
         if keep.state_ is None:
@@ -153,7 +156,8 @@ def _sizes(encoder, items):
 
 
 def _amp_dtype(precision, device):
-    if not device.startswith("cuda") or precision == "float32":
+    """Autocast dtype: "auto" is bfloat16 (else float16) on a GPU, none on the CPU."""
+    if precision == "float32" or (precision == "auto" and not device.startswith("cuda")):
         return None
     if precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -143,7 +143,8 @@ class TuningNet(skorch.NeuralNet):
     """skorch's NeuralNet with gradient accumulation, clipping and a per-step schedule.
 
     Extra parameters: ``accumulation_steps``, ``max_grad_norm`` (None: no clipping),
-    ``schedule`` (a function of the optimizer step) and ``steps_per_epoch``.
+    ``schedule`` (a function of the optimizer step), ``steps_per_epoch`` and
+    ``loss_scaling`` (float16 autocast on a GPU).
     """
 
     def __init__(
@@ -153,6 +154,7 @@ class TuningNet(skorch.NeuralNet):
         max_grad_norm=1.0,
         schedule=None,
         steps_per_epoch=1,
+        loss_scaling=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -160,12 +162,15 @@ class TuningNet(skorch.NeuralNet):
         self.max_grad_norm = max_grad_norm
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
+        self.loss_scaling = loss_scaling
         self.interrupted_ = False
 
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)
         factor = self.schedule or (lambda step: 1.0)
         self.scheduler_ = torch.optim.lr_scheduler.LambdaLR(self.optimizer_, factor)
+        # float16 autocast needs its gradients scaled (bfloat16 and float32 do not)
+        self.scaler_ = torch.amp.GradScaler("cuda", enabled=self.loss_scaling)
         self._pending = 0
         return self
 
@@ -183,7 +188,7 @@ class TuningNet(skorch.NeuralNet):
         Xi, yi = skorch.dataset.unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        (loss / self.accumulation_steps).backward()
+        self.scaler_.scale(loss / self.accumulation_steps).backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
@@ -195,9 +200,11 @@ class TuningNet(skorch.NeuralNet):
 
     def _optimizer_step(self):
         if self.max_grad_norm is not None:
+            self.scaler_.unscale_(self.optimizer_)
             params = [p for _, p in self.get_all_learnable_params()]
             torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-        self.optimizer_.step()
+        self.scaler_.step(self.optimizer_)
+        self.scaler_.update()
         self.optimizer_.zero_grad(set_to_none=True)
         self.scheduler_.step()
         self._pending = 0

@@ -83,20 +83,26 @@ def _open(source):
 
 
 def _open_container(av, handle):
-    """Open with a quick probe; again with the full one when the header lacks a size or rate."""
+    """Open with the quick probe; again with the full one if a size or a rate is missing."""
     container = av.open(handle, mode="r", options=_QUICK_PROBE)
-    described = all(
-        (s.codec_context.width and s.codec_context.height)
-        if s.type == "video"
-        else (s.codec_context.sample_rate and s.codec_context.channels)
-        for s in container.streams
-        if s.type in ("video", "audio") and s.codec_context is not None
-    )
-    if described:
+    if _described(container):
         return container
     container.close()
     handle.seek(0)
     return av.open(handle, mode="r")
+
+
+def _described(container):
+    """Whether the header gave every picture stream its size and every sound stream its rate."""
+    for stream in container.streams:
+        context = stream.codec_context
+        if context is None or stream.type not in ("video", "audio"):
+            continue
+        if stream.type == "video" and not (context.width and context.height):
+            return False
+        if stream.type == "audio" and not (context.sample_rate and context.channels):
+            return False
+    return True
 
 
 def _reason(exc):

@@ -123,7 +123,8 @@ def _video_stream(container, what, n_threads):
     if stream.codec_context is None or not stream.codec_context.name:
         raise InputError(f"the {what} uses a video codec that FFmpeg cannot decode")
     stream.thread_type = "AUTO"  # frame and slice threads
-    stream.codec_context.thread_count = n_threads or 0  # 0: one per core
+    # One per core, as OpenCV does (FFmpeg's own choice is one more than the cores).
+    stream.codec_context.thread_count = n_threads or os.cpu_count() or 1
     return stream
 
 
@@ -206,7 +207,7 @@ def read_video(
     max_pixels : int, default=89_478_485
         Clips whose frames have more pixels are refused before decoding.
     n_threads : int, default=0
-        Decoder threads; 0 lets FFmpeg use one per core.
+        Decoder threads; 0 uses one per core.
 
     Returns
     -------

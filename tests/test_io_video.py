@@ -203,8 +203,9 @@ def test_truncated_clip_with_its_index_first_is_refused(tmp_path):
     assert data.index(b"moov") < data.index(b"mdat")
     cut = tmp_path / "fast_cut.mp4"
     cut.write_bytes(data[: len(data) // 3])
-    with pytest.raises(InputError, match=r"fast_cut.mp4' is truncated: its frames stop at"):
-        read_video(cut)
+    for n_threads in (1, 2, 4):  # the decoder reports the cut with few threads, not with more
+        with pytest.raises(InputError, match=r"fast_cut.mp4' is truncated: its frames stop at"):
+            read_video(cut, n_threads=n_threads)
 
 
 def test_unsupported_codec_is_a_clear_error(tmp_path):

@@ -243,12 +243,16 @@ def read_video(
         size = _out_size(stream, target_size, max_pixels, what)
         start, length = _clip_span(container, stream)
         times = _target_times(start, length, n_frames, fps)
-        frames, last = _sample(container, stream, times, _keyframe_times(stream), size, what)
+        frames, last, damage = _sample(
+            container, stream, times, _keyframe_times(stream), size, what
+        )
     if length > 1.0 and last < start + (1 - _TRUNCATED_AFTER) * length - 1.0:
         raise InputError(
             f"the {what} is truncated: its frames stop at {last - start:.1f} s but its "
             f"header says {length:.1f} s"
-        )
+        ) from damage
+    if damage is not None:
+        raise InputError(f"cannot decode the {what}: {_reason(damage)}") from damage
     return np.stack(frames)
 
 
@@ -281,7 +285,7 @@ def _sample(container, stream, times, keyframes, size, what):
     av = _av()
     tb = float(stream.time_base)
     window = _WANTED_WINDOW / float(stream.average_rate or stream.guessed_rate or 25)
-    chosen, i, prev, prev_rgb = [], 0, None, None
+    chosen, i, prev, prev_rgb, damage = [], 0, None, None, None
     reformatter = av.video.reformatter.VideoReformatter()  # one scaler for all the samples
     position = -np.inf  # time of the last decoded frame
 
@@ -310,14 +314,18 @@ def _sample(container, stream, times, keyframes, size, what):
                 i += 1
             prev, position = frame, t
     except av.FFmpegError as exc:
-        raise InputError(f"cannot decode the {what}: {_reason(exc)}") from exc
+        # After some frames, read_video tells a cut file (frames stop early) from damage;
+        # the error surfaces here with one or two decoding threads, is dropped with more.
+        if prev is None:
+            raise InputError(f"cannot decode the {what}: {_reason(exc)}") from exc
+        damage = exc
     finally:
         stream.codec_context.skip_frame = "DEFAULT"
     if prev is None:
         raise InputError(f"the {what} holds no decodable video frame")
     last = rgb(prev)
     chosen += [last] * (len(times) - i)  # samples after the last frame shown get the last frame
-    return chosen, position
+    return chosen, position, damage
 
 
 def _decoded(container, stream, wanted):

@@ -21,8 +21,9 @@ def read_video_audio(source, sr, *, max_duration=None):
     Only the audio packets are decoded; the pictures are skipped without decoding. The
     track is decoded at its own rate, its channels averaged, and the waveform resampled
     once with the resampler :func:`skmm.io.read_audio` uses for sound files (soxr,
-    ``"soxr_hq"``; needs the ``audio`` extra), so a clip and a wav of the same sound
-    give the same samples.
+    ``"soxr_hq"``), so a clip and a wav of the same sound give the same samples. The
+    encoder's padding after the length the container declares is dropped, as ffmpeg
+    drops it.
 
     Parameters
     ----------

@@ -26,6 +26,19 @@ def test_frames_are_sampled_at_the_centres_of_equal_parts(tmp_path):
     np.testing.assert_allclose(grey_levels(frames), [40, 120, 200], atol=3)
 
 
+def test_samples_early_in_a_long_clip_are_not_taken_for_a_cut(tmp_path):
+    # reading stops after the last sample: 1.5 s into 3 s, 2.5 s into 10 s
+    np.testing.assert_allclose(
+        grey_levels(read_video(write_clip(tmp_path / "a.mp4", n=30, fps=10), n_frames=1)),
+        [120],
+        atol=3,
+    )
+    long = write_clip(tmp_path / "b.mp4", n=100, fps=10, audio=False)
+    for n_threads in (1, 0):
+        frames = read_video(long, n_frames=2, n_threads=n_threads)  # frames 25 and 75
+        np.testing.assert_allclose(grey_levels(frames), [200, 75 * 8 % 256], atol=3)
+
+
 def test_fps_sampling_and_its_cap(tmp_path):
     path = write_clip(tmp_path / "a.mp4", n=30, fps=10)
     assert read_video(path, fps=2, n_frames=None).shape[0] == 6

@@ -243,10 +243,10 @@ def read_video(
         size = _out_size(stream, target_size, max_pixels, what)
         start, length = _clip_span(container, stream)
         times = _target_times(start, length, n_frames, fps)
-        frames, last, damage = _sample(
+        frames, last, complete, damage = _sample(
             container, stream, times, _keyframe_times(stream), size, what
         )
-    if length > 1.0 and last < start + (1 - _TRUNCATED_AFTER) * length - 1.0:
+    if not complete and length > 1.0 and last < start + (1 - _TRUNCATED_AFTER) * length - 1.0:
         raise InputError(
             f"the {what} is truncated: its frames stop at {last - start:.1f} s but its "
             f"header says {length:.1f} s"
@@ -299,16 +299,17 @@ def _sample(container, stream, times, keyframes, size, what):
             prev_rgb = (frame, _to_rgb(frame, size, reformatter))
         return prev_rgb[1]
 
-    frames = _decoded(container, stream, wanted)
+    end, finished = times[-1] + 1e-6, []
+    frames = _decoded(container, stream, wanted, end, finished)
     try:
         while i < len(times):
             if _worth_seeking(keyframes, position, times[i]):
                 container.seek(int(times[i] / tb), stream=stream, backward=True)
-                frames, prev = _decoded(container, stream, wanted), None
+                frames, prev = _decoded(container, stream, wanted, end, finished), None
             frame = next(frames, None)
             if frame is None:
                 break
-            t = frame.time if frame.pts is not None else position + window / _WANTED_WINDOW
+            t = frame.pts * tb if frame.pts is not None else position + window / _WANTED_WINDOW
             while i < len(times) and t > times[i] + 1e-6:
                 chosen.append(rgb(prev if prev is not None else frame))
                 i += 1
@@ -325,14 +326,25 @@ def _sample(container, stream, times, keyframes, size, what):
         raise InputError(f"the {what} holds no decodable video frame")
     last = rgb(prev)
     chosen += [last] * (len(times) - i)  # samples after the last frame shown get the last frame
-    return chosen, position, damage
+    # complete: the frames did not run out before the last sample time (end of file, damage)
+    return chosen, position, i == len(times) or bool(finished), damage
 
 
-def _decoded(container, stream, wanted):
-    """The stream's frames from here on; non-reference frames that ``wanted`` refuses are skipped."""
+def _decoded(container, stream, wanted, end, finished):
+    """The stream's frames from here on, up to the last one shown at or before ``end``.
+
+    Non-reference frames that ``wanted`` refuses are skipped. A frame is decoded before it
+    is shown (dts <= pts), so once a packet's decoding time passes ``end`` every frame
+    shown by then has been sent: the decoder gives back what it holds, reading stops, and
+    ``finished`` gets an item.
+    """
     context = stream.codec_context
     tb = float(stream.time_base)
     for packet in container.demux(stream):
+        if packet.dts is not None and packet.dts * tb > end:
+            finished.append(packet.dts * tb)
+            yield from context.decode(None)
+            return
         keep = packet.pts is None or wanted(packet.pts * tb)
         context.skip_frame = "DEFAULT" if keep else "NONREF"
         yield from packet.decode()

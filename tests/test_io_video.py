@@ -148,12 +148,12 @@ def test_audio_frames_of_any_sample_format_are_mixed_down():
 
 
 def test_a_header_without_sizes_or_rates_is_probed_in_full(tmp_path, monkeypatch):
-    from skmm.io import _video_reader
+    from skmm.io import _video_open
 
     path = write_clip(tmp_path / "a.mp4", n=20, fps=10)
     frames, sound = read_video(path, n_frames=3), read_video_audio(path, 16000)
     opened = []
-    monkeypatch.setattr(_video_reader, "_described", lambda c: opened.append(c) and False)
+    monkeypatch.setattr(_video_open, "_described", lambda c: opened.append(c) and False)
     for source in (path, open(path, "rb").read()):  # a path and bytes are both read again
         np.testing.assert_array_equal(read_video(source, n_frames=3), frames)
         np.testing.assert_array_equal(read_video_audio(source, 16000), sound)

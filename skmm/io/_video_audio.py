@@ -6,7 +6,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from ._resample import resample
-from ._video_reader import _av, _open, _reason, _streams
+from ._video_open import _av, _open, _reason, _streams
 
 # Samples past the end a track's header declares that are taken for the encoder's padding
 # of its last frame (an AAC frame holds 1024) and dropped, as ffmpeg drops them.

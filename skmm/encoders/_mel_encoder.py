@@ -216,7 +216,10 @@ class MelEncoder(BaseEncoder):
         self.statistic_names_ = statistics_feature_names(self.n_mels) if weightless else None
 
     def _output_params(self):
-        params = {"max_duration": self.max_duration}
+        # 2: a video clip's audio track is decoded at its own rate, mixed down, resampled
+        # once with soxr and its end padding dropped; vectors of the older reading (which
+        # differ slightly for clips) are never served for it
+        params = {"max_duration": self.max_duration, "clip_audio": 2}
         if not self.strict:  # vectors of damaged files: kept apart, and old caches stay valid
             params["strict"] = False
         if self.backbone_.spec.weightless:

@@ -10,14 +10,11 @@ import numpy as np
 from skmm._deps import import_optional
 from skmm.exceptions import InputError
 from skmm.io._files import open_input_file
-from skmm.io._video_audio import read_video_audio
+from skmm.io._resample import resample
+from skmm.io._video_audio import _read_track
 from skmm.io._video_reader import is_video
 
 logger = logging.getLogger("skmm")
-
-# soxr's high-quality setting: near-transparent and much faster than librosa's "soxr_vhq"
-# or the scipy/resampy filters.
-RESAMPLE_TYPE = "soxr_hq"
 
 # Frames mixed down at once when reading multichannel files.
 _BLOCK_FRAMES = 1 << 20
@@ -102,7 +99,7 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None, strict=True):
             raise InputError("an audio dict needs an 'array' key (and 'sampling_rate').")
         source, sample_rate = source["array"], source.get("sampling_rate", sample_rate)
     if is_video(source) or _is_pyav_audio(source):
-        y, native_sr = read_video_audio(source, sr, max_duration=max_duration), sr
+        y, native_sr = _read_track(source, max_duration)
     elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         y, native_sr = _read_file(source, max_duration, strict)
     else:
@@ -114,9 +111,7 @@ def read_audio(source, sr, *, sample_rate=None, max_duration=None, strict=True):
         raise InputError(
             f"the audio holds {int(bad.sum())} NaN or infinite samples out of {y.size}."
         )
-    if native_sr != sr:
-        librosa = import_optional("librosa", "resampling audio")
-        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type=RESAMPLE_TYPE)
+    y = resample(y, native_sr, sr)
     return np.ascontiguousarray(y, dtype=np.float32)
 
 

@@ -5,6 +5,7 @@ import logging
 import os
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -19,7 +20,6 @@ from ._tuned import TunedBackbone, tuned_encoder
 
 logger = logging.getLogger("skmm")
 
-DEFAULT_LR = {"full": 3e-5, "lora": 5e-4, "last_layers": 1e-4, "head": 1e-3}
 _SCHEDULES = ("linear", "cosine", "constant")
 
 
@@ -401,10 +401,7 @@ class FineTunedClassifier(ClassifierMixin, _BaseFineTuned):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._head_outputs(X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return softmax(self._head_outputs(X), axis=1)
 
     def predict(self, X):
         """The most probable class of each row.

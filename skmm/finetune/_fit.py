@@ -8,7 +8,7 @@ import numpy as np
 from .._device import resolve_device
 from .._threads import torch_threads
 from ._data import BucketLoaders, PreparedRows, validation_rows
-from ._methods import apply_method, torch_module, trainable_state
+from ._methods import DEFAULT_LR, apply_method, torch_module, trainable_state
 from ._training import KeepBestEpoch, TunedModule, TuningNet, skorch, torch, warmup_schedule
 
 logger = logging.getLogger("skmm")
@@ -103,8 +103,6 @@ def _net(estimator, module, device, seed, n_train, train_split, keep, targets):
     n_batches = -(-n_train // estimator.batch_size)
     steps_per_epoch = -(-n_batches // estimator.accumulation_steps)
     total = steps_per_epoch * estimator.max_epochs
-    from ._estimator import DEFAULT_LR
-
     lr = estimator.lr if estimator.lr is not None else DEFAULT_LR[estimator.method]
     callbacks = [("keep_best", keep)]
     if estimator.early_stopping:
@@ -144,7 +142,6 @@ def _net(estimator, module, device, seed, n_train, train_split, keep, targets):
         accumulation_steps=estimator.accumulation_steps,
         max_grad_norm=estimator.max_grad_norm,
         schedule=warmup_schedule(estimator.warmup, total, estimator.schedule),
-        steps_per_epoch=steps_per_epoch,
         **criterion_args,
     )
 

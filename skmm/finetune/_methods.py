@@ -14,6 +14,8 @@ import numpy as np
 from .._deps import import_optional
 
 METHODS = ("full", "lora", "last_layers", "head")
+# Peak learning rate of the encoder's trained parameters when ``lr`` is None
+DEFAULT_LR = {"full": 3e-5, "lora": 5e-4, "last_layers": 1e-4, "head": 1e-3}
 
 
 def torch_module(model):

@@ -143,8 +143,8 @@ class TuningNet(skorch.NeuralNet):
     """skorch's NeuralNet with gradient accumulation, clipping and a per-step schedule.
 
     Extra parameters: ``accumulation_steps``, ``max_grad_norm`` (None: no clipping),
-    ``schedule`` (a function of the optimizer step), ``steps_per_epoch`` and
-    ``loss_scaling`` (float16 autocast on a GPU).
+    ``schedule`` (a function of the optimizer step) and ``loss_scaling`` (float16
+    autocast on a GPU).
     """
 
     def __init__(
@@ -153,7 +153,6 @@ class TuningNet(skorch.NeuralNet):
         accumulation_steps=1,
         max_grad_norm=1.0,
         schedule=None,
-        steps_per_epoch=1,
         loss_scaling=False,
         **kwargs,
     ):
@@ -161,7 +160,6 @@ class TuningNet(skorch.NeuralNet):
         self.accumulation_steps = accumulation_steps
         self.max_grad_norm = max_grad_norm
         self.schedule = schedule
-        self.steps_per_epoch = steps_per_epoch
         self.loss_scaling = loss_scaling
         self.interrupted_ = False
 

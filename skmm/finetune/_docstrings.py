@@ -41,6 +41,11 @@ PARAMETERS = """\
         Gradient norm clipping before each step; None: no clipping.
     dropout : float, default=0.1
         Dropout before the head.
+    head_init : {"probe", "random"}, default="probe"
+        "probe": the head starts as a logistic regression (a ridge regression for the
+        regressor) fitted on the frozen encoder's vectors of the training rows, read from
+        the cache; tuning then starts from the frozen baseline (linear probing, then
+        fine-tuning: Kumar et al., ICLR 2022). "random": torch's default initialisation.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows (stratified by class for a
         classifier), stop after ``patience`` epochs without a lower validation loss, and

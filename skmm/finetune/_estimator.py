@@ -48,6 +48,7 @@ class _BaseFineTuned(BaseEstimator):
         schedule="linear",
         max_grad_norm=1.0,
         dropout=0.1,
+        head_init="probe",
         early_stopping=False,
         validation_fraction=0.1,
         patience=2,
@@ -76,6 +77,7 @@ class _BaseFineTuned(BaseEstimator):
         self.schedule = schedule
         self.max_grad_norm = max_grad_norm
         self.dropout = dropout
+        self.head_init = head_init
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -108,9 +110,12 @@ class _BaseFineTuned(BaseEstimator):
         encoder = self._fit_encoder(X, y)
         targets = self._encode_targets(np.asarray(y))
         items, keep = self._training_items(encoder, X)
+        probe = None
+        if self.head_init == "probe":  # the frozen encoder's vectors, from its cache
+            probe = np.stack(items) if self.method == "head" else encoder.transform(X)[keep]
         from ._fit import train
 
-        result = train(self, encoder, items, targets[keep])
+        result = train(self, encoder, items, targets[keep], probe)
         self.encoder_ = encoder
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -142,6 +147,8 @@ class _BaseFineTuned(BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}={value!r}; use a positive integer.")
+        if self.head_init not in ("probe", "random"):
+            raise ValueError(f"head_init={self.head_init!r}; use 'probe' or 'random'.")
         if self.schedule not in _SCHEDULES:
             raise ValueError(f"schedule={self.schedule!r}; use one of {_SCHEDULES}.")
         if not 0 <= self.warmup < 1:
@@ -340,7 +347,7 @@ class FineTunedClassifier(ClassifierMixin, _BaseFineTuned):
                  lora_dropout=0.1, lora_target_modules=None, lr=None, head_lr=1e-3,
                  weight_decay=0.01, max_epochs=3, batch_size=16, accumulation_steps=1,
                  warmup=0.1, schedule="linear", max_grad_norm=1.0, dropout=0.1,
-                 early_stopping=False, validation_fraction=0.1, patience=2, device="auto",
+                 head_init="probe", early_stopping=False, validation_fraction=0.1, patience=2, device="auto",
                  precision="auto", random_state=None, n_threads=None, callbacks=None,
                  progress="auto", verbose=0, class_weight=None):  # fmt: skip
         super().__init__(
@@ -349,7 +356,7 @@ class FineTunedClassifier(ClassifierMixin, _BaseFineTuned):
             head_lr=head_lr, weight_decay=weight_decay, max_epochs=max_epochs,
             batch_size=batch_size, accumulation_steps=accumulation_steps, warmup=warmup,
             schedule=schedule, max_grad_norm=max_grad_norm, dropout=dropout,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            head_init=head_init, early_stopping=early_stopping, validation_fraction=validation_fraction,
             patience=patience, device=device, precision=precision, random_state=random_state,
             n_threads=n_threads, callbacks=callbacks, progress=progress, verbose=verbose,
         )  # fmt: skip

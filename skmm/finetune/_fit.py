@@ -25,15 +25,19 @@ class Result:
     interrupted: bool
 
 
-def train(estimator, encoder, items, targets):
-    """Fine-tune ``encoder``'s backbone and a head on prepared ``items``; return a Result."""
+def train(estimator, encoder, items, targets, probe=None):
+    """Fine-tune ``encoder``'s backbone and a head on prepared ``items``; return a Result.
+
+    ``probe``: the frozen encoder's vectors of the same rows, to start the head from a
+    linear model fitted on them (``head_init="probe"``), or None.
+    """
     device = resolve_device(estimator.device)
     seed = estimator._seed()
     with torch_threads(estimator._threads()), _seeded(seed, device):
-        return _train(estimator, encoder, items, targets, device, seed)
+        return _train(estimator, encoder, items, targets, probe, device, seed)
 
 
-def _train(estimator, encoder, items, targets, device, seed):
+def _train(estimator, encoder, items, targets, probe, device, seed):
     method = estimator.method
     if method == "head":
         model = module = None
@@ -48,6 +52,8 @@ def _train(estimator, encoder, items, targets, device, seed):
         _amp_dtype(estimator.precision, device),
     )  # fmt: skip
     net_module.set_scale(items)
+    if probe is not None:
+        _probe_head(net_module, probe, targets, estimator)
     sizes = _sizes(encoder, items)
     data = PreparedRows(items, targets, sizes)
     train_split = None
@@ -144,6 +150,39 @@ def _net(estimator, module, device, seed, n_train, train_split, keep, targets):
         schedule=warmup_schedule(estimator.warmup, total, estimator.schedule),
         **criterion_args,
     )
+
+
+def _probe_head(module, vectors, targets, estimator):
+    """Start the head from a linear model on the frozen vectors (linear probing, then tuning).
+
+    Fine-tuning then starts where the frozen encoder with a linear model ends, instead of
+    from random logits whose gradients would first push the encoder anywhere: Kumar et
+    al., "Fine-Tuning can Distort Pretrained Features and Underperform
+    Out-of-Distribution" (ICLR 2022). A logistic regression for a classifier (with its
+    class weights), a ridge regression on the standardised targets for a regressor.
+    """
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    x = np.asarray(vectors, dtype=np.float64) * float(module.scale)
+    if estimator._task == "classification" and len(np.unique(targets)) < 2:
+        return  # nothing to separate: the head keeps its random start
+    if estimator._task == "classification":
+        weights = estimator._loss_weights(targets)
+        class_weight = None if weights is None else dict(enumerate(weights))
+        linear = LogisticRegression(max_iter=1000, class_weight=class_weight).fit(x, targets)
+        coef, bias = linear.coef_, linear.intercept_
+        if len(linear.classes_) == 2 and coef.shape[0] == 1:  # one logit difference
+            coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+        full_coef = np.zeros((len(estimator.classes_), x.shape[1]))
+        full_bias = np.full(len(estimator.classes_), -1e4 if len(linear.classes_) > 1 else 0.0)
+        full_coef[linear.classes_], full_bias[linear.classes_] = coef, bias
+    else:
+        linear = Ridge(alpha=1.0).fit(x, targets)
+        full_coef, full_bias = linear.coef_.reshape(targets.shape[1], -1), linear.intercept_
+    head = module.head[1]
+    with torch.no_grad():
+        head.weight.copy_(torch.as_tensor(full_coef, dtype=torch.float32))
+        head.bias.copy_(torch.as_tensor(np.ravel(full_bias), dtype=torch.float32))
 
 
 def _sizes(encoder, items):

@@ -347,19 +347,13 @@ class FineTunedClassifier(ClassifierMixin, _BaseFineTuned):
                  lora_dropout=0.1, lora_target_modules=None, lr=None, head_lr=1e-3,
                  weight_decay=0.01, max_epochs=3, batch_size=16, accumulation_steps=1,
                  warmup=0.1, schedule="linear", max_grad_norm=1.0, dropout=0.1,
-                 head_init="probe", early_stopping=False, validation_fraction=0.1, patience=2, device="auto",
-                 precision="auto", random_state=None, n_threads=None, callbacks=None,
-                 progress="auto", verbose=0, class_weight=None):  # fmt: skip
-        super().__init__(
-            encoder, method=method, n_layers=n_layers, lora_r=lora_r, lora_alpha=lora_alpha,
-            lora_dropout=lora_dropout, lora_target_modules=lora_target_modules, lr=lr,
-            head_lr=head_lr, weight_decay=weight_decay, max_epochs=max_epochs,
-            batch_size=batch_size, accumulation_steps=accumulation_steps, warmup=warmup,
-            schedule=schedule, max_grad_norm=max_grad_norm, dropout=dropout,
-            head_init=head_init, early_stopping=early_stopping, validation_fraction=validation_fraction,
-            patience=patience, device=device, precision=precision, random_state=random_state,
-            n_threads=n_threads, callbacks=callbacks, progress=progress, verbose=verbose,
-        )  # fmt: skip
+                 head_init="probe", early_stopping=False, validation_fraction=0.1,
+                 patience=2, device="auto", precision="auto", random_state=None,
+                 n_threads=None, callbacks=None, progress="auto", verbose=0,
+                 class_weight=None):  # fmt: skip
+        # scikit-learn reads the parameters from this signature: the base's, and one more
+        params = {k: v for k, v in locals().items() if k not in ("self", "class_weight")}
+        super().__init__(**{k: v for k, v in params.items() if k != "__class__"})
         self.class_weight = class_weight
 
     _task = "classification"

@@ -163,7 +163,9 @@ def _probe_head(module, vectors, targets, estimator):
     """
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    x = np.asarray(vectors, dtype=np.float64) * float(module.scale)
+    # fitted on the vectors as they are (the regularisation then means what it means for
+    # the frozen encoder + LogisticRegression), then rescaled to the head's input scale
+    x = np.asarray(vectors, dtype=np.float64)
     if estimator._task == "classification" and len(np.unique(targets)) < 2:
         return  # nothing to separate: the head keeps its random start
     if estimator._task == "classification":
@@ -181,7 +183,7 @@ def _probe_head(module, vectors, targets, estimator):
         full_coef, full_bias = linear.coef_.reshape(targets.shape[1], -1), linear.intercept_
     head = module.head[1]
     with torch.no_grad():
-        head.weight.copy_(torch.as_tensor(full_coef, dtype=torch.float32))
+        head.weight.copy_(torch.as_tensor(full_coef / float(module.scale), dtype=torch.float32))
         head.bias.copy_(torch.as_tensor(np.ravel(full_bias), dtype=torch.float32))
 
 

@@ -2,12 +2,13 @@
 
 A reader follows it top to bottom: :meth:`EncodeRun.run` walks the rows window by
 window; :meth:`~EncodeRun._gather` checks, reads and hashes a window's rows, serves what
-the cache holds, claims the rest and prepares those it claimed (in the background while
-the model runs on the previous window), leaving the inputs another process has claimed
-to :meth:`~EncodeRun._collect_held`, which reads their vectors once stored; :meth:`~EncodeRun._encode` cuts the prepared items into batches
-(length-sorted, within the encoder's padding budget, CPU inference streams, GPU
-out-of-memory back-off, isolation of the rows that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
-and the cache at once, so work done before a failure is never lost.
+the cache holds, claims the rest and prepares what it claimed (in the background while
+the model runs on the previous window); :meth:`~EncodeRun._encode` cuts the prepared
+items into batches (length-sorted, within the encoder's padding budget, CPU inference
+streams, GPU out-of-memory back-off, isolation of the rows that break a batch) and
+:meth:`~EncodeRun._store` puts each batch's vectors in the output and the cache at once,
+so work done before a failure is never lost. Last, :meth:`~EncodeRun._collect_held`
+reads the vectors of the inputs another process had claimed, once it has stored them.
 """
 
 import hashlib
@@ -153,6 +154,8 @@ class EncodeRun:
                     keys.append(key)
                     items.append(item)
             self._encode(self._prepare(keys, items))
+            if self.encoder.on_error == "raise" and self.failures:
+                break
         self.held.clear()
 
     def _reload(self, key):

@@ -82,7 +82,7 @@ class Claims:
         True also when the claim cannot be written (read-only or missing folder): the
         input is then computed here, as without claims, rather than waited for.
         """
-        for _ in range(2):
+        for _ in range(3):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
@@ -91,6 +91,12 @@ class Claims:
                     return False
                 if state == "stale":  # its owner is gone: remove it and claim again
                     _unlink(path)
+                continue
+            except FileNotFoundError:  # the entry's folder is not there yet
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                except OSError:
+                    return True
                 continue
             except OSError:
                 return True

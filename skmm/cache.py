@@ -175,12 +175,7 @@ class EmbeddingCache:
         return found, mine, held
 
     def _claim(self, key):
-        path = self._path(key).with_suffix(".claim")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:  # an unwritable cache: compute here, as without claims
-            return True
-        return self._claims.take(key, path)
+        return self._claims.take(key, self._path(key).with_suffix(".claim"))
 
     def wait_for(self, keys, max_delay=0.5):
         """Wait until another process stores some of ``keys``, or leaves some of them.

@@ -5,9 +5,10 @@
    both warm (model loaded) and without the cache, so both measure encoding alone.
    Then the models each worker loaded (target: 1).
 2. ``GridSearchCV(cv=5, 4 values of C)`` over TextEncoder -> LogisticRegression with
-   joblib's ``loky`` backend, the ``dask`` backend, and ``dask`` after
-   ``skmm.dask.fill_cache``: texts encoded in total across all processes (target: each
-   text once). Each fit's scorer reads its process's cache counter, so the counts cover
+   joblib's ``loky`` backend, the ``dask`` backend (both as users run them: no
+   pre-warm; the shared cache's claims keep two fits from encoding the same text), and
+   ``dask`` after the optional ``skmm.dask.fill_cache``: texts encoded in total across
+   all processes (target: each text once). Each fit's scorer reads its process's cache counter, so the counts cover
    every worker process of either backend; the refit's encodes are read in this process.
 
 Usage::

@@ -95,10 +95,12 @@ def decode_entry(blob, namespace, key):
 
 
 def sweep_orphans(directory, max_age=ORPHAN_AGE_S, now=None):
-    """Delete temporary files older than ``max_age`` seconds under a namespace folder.
+    """Delete temporary files and claims older than ``max_age`` seconds under a namespace folder.
 
     A writer killed between creating its temporary file and renaming it leaves the file
-    behind; nothing else would ever remove it. Returns the number deleted.
+    behind, and one killed while encoding leaves its claims (live owners refresh theirs
+    far more often); nothing else would remove those no one needs again. Returns the
+    number deleted.
 
     Examples
     --------
@@ -114,7 +116,7 @@ def sweep_orphans(directory, max_age=ORPHAN_AGE_S, now=None):
     """
     now = time.time() if now is None else now
     removed = 0
-    for pattern in (".*.tmp", "*/.*.tmp"):
+    for pattern in (".*.tmp", "*/.*.tmp", "*/*.claim"):
         for path in directory.glob(pattern):
             try:
                 if now - path.stat().st_mtime > max_age:

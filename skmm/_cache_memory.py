@@ -1,4 +1,9 @@
-"""The memory layer of the embedding cache: one LRU per process, bounded in bytes."""
+"""The memory layer of the embedding cache: one LRU per process, bounded in bytes.
+
+Its keys are ``(folder, namespace, key)``: the disk folder a cache object reads and
+writes (None for a memory-only cache) is part of every key, so caches in different
+folders never serve each other's entries.
+"""
 
 import os
 import threading
@@ -39,12 +44,13 @@ class MemoryStore:
                 self._bytes -= dropped.nbytes
 
     def clear(self, namespace=None):
+        """Forget every entry, or those of one namespace (in every folder)."""
         with self._lock:
             if namespace is None:
                 self._data.clear()
                 self._bytes = 0
                 return
-            for key in [k for k in self._data if k.startswith(namespace)]:
+            for key in [k for k in self._data if k[1] == namespace]:
                 self._bytes -= self._data.pop(key).nbytes
 
     def info(self):

@@ -22,10 +22,12 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
+from ._cache_claim import Claims
 from ._cache_entry import CorruptEntry, OldFormatEntry, decode_entry, encode_entry, sweep_orphans
 from ._cache_memory import MemoryStore
 
@@ -123,29 +125,93 @@ class EmbeddingCache:
         self.namespace = namespace
         self.directory = None if directory is None else Path(directory) / namespace
         self.description = description
+        # Memory entries are keyed by folder too: caches in two folders never share them.
+        self._scope = None if directory is None else os.path.abspath(self.directory)
+        self._claims = Claims()
         self._lock = threading.Lock()
         self._write_warned = False
 
     def _path(self, key):
         return self.directory / key[:2] / f"{key}.npy"
 
+    def _memory_key(self, key):
+        return (self._scope, self.namespace, key)
+
     def get_many(self, keys):
         """Look up ``keys``; returns a dict of the ones found (memory first, then disk)."""
+        found = self._lookup(keys)
+        _bump({"misses": len(keys) - len(found)})
+        return found
+
+    def get_or_claim(self, keys):
+        """Look up ``keys`` and claim the missing ones for this process to compute.
+
+        Processes that share a disk cache thereby compute each entry once: a key another
+        live process has claimed is left to it (see :mod:`skmm._cache_claim`).
+
+        Returns
+        -------
+        found : dict
+            The vectors the cache holds.
+        mine : list
+            Keys to compute here: :meth:`put_many` stores them and drops their claims;
+            :meth:`release` drops the claims of those that could not be computed.
+        held : list
+            Keys another process is computing; collect them with :meth:`wait_for`.
+        """
+        found = self._lookup(keys)
+        missing = [key for key in keys if key not in found]
+        mine, held = missing, []
+        if self.directory is not None and missing:
+            mine, held = [], []
+            for key in missing:
+                (mine if self._claim(key) else held).append(key)
+            # claimed after its owner stored it and left: read it rather than compute it
+            late = self._lookup(mine) if mine else {}
+            self._claims.release(late)
+            found.update(late)
+            mine = [key for key in mine if key not in late]
+        _bump({"misses": len(mine)})
+        return found, mine, held
+
+    def _claim(self, key):
+        return self._claims.take(key, self._path(key).with_suffix(".claim"))
+
+    def wait_for(self, keys, max_delay=0.5):
+        """Wait until another process stores some of ``keys``, or leaves some of them.
+
+        This object's own claims are dropped first, so two processes never wait for
+        each other. Returns ``(found, mine, held)`` as :meth:`get_or_claim` does, once
+        ``found`` or ``mine`` is not empty (at once when ``keys`` is empty).
+        """
+        self._claims.release()
+        delay = 0.01
+        while True:
+            found, mine, held = self.get_or_claim(keys)
+            if found or mine or not held:
+                return found, mine, held
+            time.sleep(delay)
+            delay = min(2 * delay, max_delay)
+
+    def release(self, keys=None):
+        """Drop this object's claims on ``keys`` (all when None): they will not be stored."""
+        self._claims.release(keys)
+
+    def _lookup(self, keys):
+        """The entries held for ``keys``, memory first, then disk (hits counted)."""
         found = {}
-        counts = {"memory_hits": 0, "disk_hits": 0, "misses": 0, "corrupt": 0}
+        counts = {"memory_hits": 0, "disk_hits": 0, "corrupt": 0}
         damaged = []
         for key in keys:
-            full = f"{self.namespace}/{key}"
-            value = _MEMORY.get(full)
+            value = _MEMORY.get(self._memory_key(key))
             if value is not None:
                 found[key] = value
                 counts["memory_hits"] += 1
                 continue
             value = self._read(key, damaged) if self.directory is not None else None
             if value is None:
-                counts["misses"] += 1
                 continue
-            _MEMORY.put(full, value)
+            _MEMORY.put(self._memory_key(key), value)
             found[key] = value
             counts["disk_hits"] += 1
         if damaged:
@@ -190,7 +256,7 @@ class EmbeddingCache:
         for key, value in items.items():
             value = np.asarray(value)
             value.setflags(write=False)
-            _MEMORY.put(f"{self.namespace}/{key}", value)
+            _MEMORY.put(self._memory_key(key), value)
         if self.directory is None:
             _bump({"writes": len(items)})
             return
@@ -206,6 +272,8 @@ class EmbeddingCache:
                 written += 1
             except OSError as exc:
                 error = exc
+        self._claims.release(items)  # entries are in place: waiters read them now
+        self._claims.refresh()
         _bump({"writes": written, "failed_writes": len(items) - written})
         if written < len(items):
             self._warn_unwritable(error)
@@ -406,7 +474,8 @@ def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):
     namespace : str, optional
         Only this namespace (see :func:`cache_info`); all of them when None.
     memory, disk : bool, default=True
-        Which layers to clear.
+        Which layers to clear. The memory layer is this process's, for every folder
+        (only the namespace's entries when ``namespace`` is given).
 
     Raises
     ------
@@ -420,7 +489,7 @@ def clear_cache(cache_dir=None, namespace=None, memory=True, disk=True):
     >>> clear_cache(tempfile.mkdtemp())
     """
     if memory:
-        _MEMORY.clear(None if namespace is None else f"{namespace}/")
+        _MEMORY.clear(namespace)
     if not disk:
         return
     root = _cache_root(cache_dir)

@@ -160,6 +160,20 @@ def test_cache_dir_param_info_and_clear(tiny_text_model, tmp_path):
     assert cache_info(where)["disk_entries"] == 0 and cache_info(where)["memory_entries"] == 0
 
 
+def test_caches_in_different_folders_never_share_memory_entries(tiny_text_model, tmp_path):
+    first = TextEncoder(tiny_text_model, cache_dir=tmp_path / "a").fit(TEXTS).transform(TEXTS)
+    cache_stats(reset=True)
+    second = TextEncoder(tiny_text_model, cache_dir=tmp_path / "b").fit(TEXTS).transform(TEXTS)
+    stats = cache_stats(reset=True)
+    assert stats["memory_hits"] == 0 and stats["misses"] == len(set(TEXTS))
+    assert cache_info(tmp_path / "b")["disk_entries"] == len(set(TEXTS))  # written where asked
+    np.testing.assert_array_equal(first, second)
+    TextEncoder(tiny_text_model, cache="memory").fit(TEXTS).transform(TEXTS)
+    assert cache_stats(reset=True)["misses"] == len(set(TEXTS))  # nor a memory-only cache
+    TextEncoder(tiny_text_model, cache_dir=tmp_path / "a").fit(TEXTS).transform(TEXTS)
+    assert cache_stats()["memory_hits"] == len(set(TEXTS))  # one folder still shares them
+
+
 def test_unwritable_cache_dir_still_encodes(tiny_text_model, tmp_path, caplog):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("x")

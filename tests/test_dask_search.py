@@ -57,10 +57,10 @@ def _search(kind, pipe, X, y):
 
 @pytest.mark.parametrize("kind", ["grid", "cross_validate", "optuna"])
 def test_search_on_the_workers_encodes_each_text_once(client, data, kind, tmp_path):
+    """Without a pre-warm: fits that need the same texts at once encode each once between them."""
     reset_workers(client)
     X, y = data
     pipe = make_pipeline(TextEncoder(cache_dir=tmp_path), LogisticRegression(max_iter=200))
-    assert skmm.dask.fill_cache(pipe[0], X) == N_TEXTS
     cache_stats(reset=True)
 
     with joblib.parallel_backend("dask"):
@@ -69,6 +69,19 @@ def test_search_on_the_workers_encodes_each_text_once(client, data, kind, tmp_pa
     assert np.isfinite(scores).all()
     stats = skmm.dask.worker_cache_stats(client)
     assert sum(s["memory_hits"] + s["disk_hits"] for s in stats.values()) > 0  # fits ran there
+    assert cluster_misses(client) + cache_stats()["misses"] == N_TEXTS  # workers and refit
+
+
+def test_a_search_after_fill_cache_encodes_nothing(client, data, tmp_path):
+    reset_workers(client)
+    X, y = data
+    pipe = make_pipeline(TextEncoder(cache_dir=tmp_path), LogisticRegression(max_iter=200))
+    assert skmm.dask.fill_cache(pipe[0], X) == N_TEXTS
+    cache_stats(reset=True)
+
+    with joblib.parallel_backend("dask"):
+        _search("grid", pipe, X, y)
+
     assert cluster_misses(client) == N_TEXTS  # fill_cache's encodes, none by the search
     assert cache_stats()["misses"] == 0  # nor by the refit in this process
 

@@ -101,12 +101,13 @@ def transform(estimator, collection, *, meta=None):
 def fill_cache(encoder, collection, *, npartitions=None):
     """Encode inputs on the workers for the shared disk cache only; returns rows seen.
 
-    Run it before a search (``GridSearchCV``, ``cross_validate``, ``OptunaSearchCV``
-    under joblib's Dask backend) over a pipeline with the same encoder: every distinct
-    input is then encoded once, by one worker, and every fit of the search reads the
-    cache. Without it, two workers that start on overlapping folds at the same time
-    may both encode the texts the folds share. The encoder's ``cache`` must be True and
-    its ``cache_dir`` a folder every worker sees.
+    An optional pre-warm before a search (``GridSearchCV``, ``cross_validate``,
+    ``OptunaSearchCV`` under joblib's Dask backend) over a pipeline with the same
+    encoder: the distinct inputs are encoded spread over every worker at once, and the
+    search's fits only read the cache. A search encodes each input once without it too
+    (the cache's claims keep two fits from encoding the same input), but its first fits
+    then share the encoding by folds. The encoder's ``cache`` must be True and its
+    ``cache_dir`` a folder every worker sees.
 
     Parameters
     ----------

@@ -2,11 +2,13 @@
 
 A reader follows it top to bottom: :meth:`EncodeRun.run` walks the rows window by
 window; :meth:`~EncodeRun._gather` checks, reads and hashes a window's rows, serves what
-the cache holds and prepares the rest (in the background while the model runs on the
-previous window); :meth:`~EncodeRun._encode` cuts the prepared items into batches
-(length-sorted, within the encoder's padding budget, CPU inference streams, GPU
-out-of-memory back-off, isolation of the rows that break a batch) and :meth:`~EncodeRun._store` puts each batch's vectors in the output
-and the cache at once, so work done before a failure is never lost.
+the cache holds, claims the rest and prepares what it claimed (in the background while
+the model runs on the previous window); :meth:`~EncodeRun._encode` cuts the prepared
+items into batches (length-sorted, within the encoder's padding budget, CPU inference
+streams, GPU out-of-memory back-off, isolation of the rows that break a batch) and
+:meth:`~EncodeRun._store` puts each batch's vectors in the output and the cache at once,
+so work done before a failure is never lost. Last, :meth:`~EncodeRun._collect_held`
+reads the vectors of the inputs another process had claimed, once it has stored them.
 """
 
 import hashlib
@@ -53,6 +55,7 @@ class EncodeRun:
         self.failures = {}  # row -> failure record
         self.counts = Counter()  # counts from preparation (e.g. truncated texts)
         self.rows_of = {}  # input key -> rows holding that input
+        self.held = {}  # keys another process is encoding (claimed in the shared cache)
         self.model = None  # loaded on the first input the cache does not hold
         self.n_encoded = self.n_cached = 0
         self.bar = None
@@ -65,12 +68,12 @@ class EncodeRun:
             range(i, min(i + window, len(self.rows))) for i in range(0, len(self.rows), window)
         ]
         self.bar = self.encoder._progress_bar(len(self.rows))
+        stop = self.encoder.on_error == "raise"
         try:
             with ThreadPoolExecutor(max_workers=1) as prefetch:
                 pending = prefetch.submit(self._gather, windows[0]) if windows else None
                 for i in range(len(windows)):
                     todo, late = pending.result()
-                    stop = self.encoder.on_error == "raise"
                     if stop and self.failures:  # a bad row is reported before the model runs
                         break
                     if i + 1 < len(windows):  # read and prepare the next window meanwhile
@@ -80,7 +83,11 @@ class EncodeRun:
                     if stop and self.failures:
                         pending.cancel()
                         break
+            if not (stop and self.failures):
+                self._collect_held()
         finally:
+            if self.cache is not None:  # claims of rows not stored (an error): free them
+                self.cache.release()
             self.bar.close()
         return self._finish()
 
@@ -141,20 +148,62 @@ class EncodeRun:
                 continue
             self.rows_of[key], firsts[key] = [row], item
             new.append(key)
-        found = self.cache.get_many(new) if self.cache is not None and new else {}
+        found, todo, held = {}, new, []
+        if self.cache is not None and new:
+            found, todo, held = self.cache.get_or_claim(new)
+        self._serve(found)
+        self.held.update(dict.fromkeys(held))
+        self.bar.update(len(rows) - sum(len(self.rows_of[k]) for k in new if k not in found))
+        return self._prepare(todo, [firsts[key] for key in todo]), late
+
+    def _prepare(self, keys, items):
+        """The ``(key, prepared)`` pairs to encode; an item that cannot be prepared fails its rows."""
+        prepared = self.encoder._prepare(items, self.counts) if keys else []
+        good = []
+        for key, item, prep in zip(keys, items, prepared):
+            if isinstance(prep, InputError):
+                self._fail_key(key, item, prep)
+            else:
+                good.append((key, prep))
+        return good
+
+    def _serve(self, found):
         for key, vector in found.items():
             self.out[self.rows_of[key]] = vector
         self.n_cached += len(found)
-        self.bar.update(len(rows) - sum(len(self.rows_of[k]) for k in new if k not in found))
-        todo = [key for key in new if key not in found]
-        prepared = self.encoder._prepare([firsts[key] for key in todo], self.counts) if todo else []
-        good = []
-        for key, prep in zip(todo, prepared):
-            if isinstance(prep, InputError):
-                self._fail_key(key, firsts[key], prep)
-            else:
-                good.append((key, prep))
-        return good, late
+
+    def _collect_held(self):
+        """Inputs another process claimed: serve the vectors it stores, encode those it leaves.
+
+        Runs once this run's own claims are stored, so processes never wait for each
+        other; a claim whose owner died is taken over (see :mod:`skmm._cache_claim`).
+        """
+        held = list(self.held)
+        while held:
+            found, mine, held = self.cache.wait_for(held)
+            self._serve(found)
+            self.bar.update(sum(len(self.rows_of[key]) for key in found))
+            keys, items = [], []
+            for key in mine:
+                item = self._reload(key)
+                if item is not None:
+                    keys.append(key)
+                    items.append(item)
+            self._encode(self._prepare(keys, items))
+            if self.encoder.on_error == "raise" and self.failures:
+                break
+        self.held.clear()
+
+    def _reload(self, key):
+        """The item behind ``key``, read again (unless it changed or fails) to encode it here."""
+        raw = self.rows[self.rows_of[key][0]]
+        result = capture(self._load, raw)
+        if not isinstance(result, InputError) and result[0] != key:
+            result = InputError("the file changed while it was being encoded; encode it again")
+        if isinstance(result, InputError):
+            self._fail_key(key, raw, result)
+            return None
+        return result[1]
 
     def _load(self, raw):
         """``(key, item)`` for one raw row: the file read once, hashed and kept for decoding."""
@@ -306,13 +355,18 @@ class EncodeRun:
 
     def _copy_late(self, late):
         """Rows whose input was first seen in an earlier window share its vector or failure."""
+        settled = 0
         for key, row in late:
+            if key in self.held:  # another process is encoding it: collected at the end
+                self.rows_of[key].append(row)
+                continue
+            settled += 1
             first = self.rows_of[key][0]
             if first in self.failures:
                 self._fail(row, self.rows[row], InputError(self.failures[first]["error"]))
             else:
                 self.out[row] = self.out[first]
-        self.bar.update(len(late))
+        self.bar.update(settled)
 
     # -- failures and the result ---------------------------------------------------------
     def _fail(self, row, item, exc):
@@ -326,6 +380,8 @@ class EncodeRun:
     def _fail_key(self, key, item, exc):
         for row in self.rows_of[key]:
             self._fail(row, item, exc)
+        if self.cache is not None:  # no entry will come: another process may try it
+            self.cache.release([key])
 
     def _source(self, item):
         """The file behind an item, for error messages."""

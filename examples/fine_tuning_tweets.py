@@ -7,7 +7,7 @@ regression, and ``FineTunedClassifier``, which trains LoRA adapters inside MiniL
 linear head on the training tweets only. The tuned model's embeddings (``transform``)
 then feed an ordinary scikit-learn model, as any encoder's would.
 
-The example trains on a few hundred tweets for one epoch to stay quick on a laptop CPU;
+The example trains on a few hundred tweets for two epochs to stay quick on a laptop CPU;
 the accuracy table in ``benchmarks/RESULTS.md`` uses all of them with 5-fold CV.
 Run: python examples/fine_tuning_tweets.py
 """
@@ -53,7 +53,7 @@ scores["frozen MiniLM + logistic regression"] = f1_score(
 )
 
 tuned = FineTunedClassifier(
-    TextEncoder(max_length=128), method="lora", max_epochs=1, batch_size=16, random_state=0
+    TextEncoder(max_length=128), method="lora", max_epochs=2, batch_size=16, random_state=0
 ).fit(X_train, y_train)
 scores["LoRA-tuned MiniLM"] = f1_score(y_test, tuned.predict(X_test), average="macro")
 

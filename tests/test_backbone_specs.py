@@ -124,8 +124,11 @@ def test_a_pickle_finds_the_shipped_model_again_after_the_environment_moves(tmp_
 def test_import_skmm_imports_no_torch():
     code = (
         "import sys, skmm, skmm.backbones, skmm.encoders, skmm.io, skmm.fusion, skmm.heads\n"
+        "import skmm.finetune\n"
         "skmm.backbones.available_backbones()\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "skmm.finetune.FineTunedClassifier(method='lora').get_params()\n"
+        "for name in ('torch', 'skorch', 'peft'):\n"
+        "    assert name not in sys.modules, name + ' was imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -82,7 +82,7 @@ def bench_text(n, repeats):
         print(f"{k}: runtime_={e.runtime_}, onnx_report_={e.onnx_report_}")
 
 
-def bench_vader(per_corpus, folds):
+def bench_vader(per_corpus, folds, corpora):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -93,7 +93,7 @@ def bench_vader(per_corpus, folds):
     print(f"## int8 vs fp32 on VADER, {per_corpus} sentences per corpus, {folds}-fold macro-F1")
     print("| corpus | fp32 | int8 | int8 - fp32 |")
     print("|---|---|---|---|")
-    for subset in ("tweets", "movie_reviews", "amazon", "nyt"):
+    for subset in corpora:
         frame = load_vader_sentences(subset)
         X, y = frame["text"].tolist(), frame["sentiment"].to_numpy()
         pick = np.random.default_rng(0).permutation(len(X))[:per_corpus]
@@ -179,6 +179,9 @@ def main(argv=None):
     parser.add_argument("--n-texts", type=int, default=2000)
     parser.add_argument("--vader-per-corpus", type=int, default=None, help="default: all rows")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--vader-corpora", nargs="+", default=["tweets", "movie_reviews", "amazon", "nyt"]
+    )
     parser.add_argument("--n-images", type=int, default=500)
     parser.add_argument("--image-batch-size", type=int, default=32)
     parser.add_argument("--n-clips", type=int, default=100)
@@ -187,7 +190,7 @@ def main(argv=None):
     if "text" in args.parts:
         bench_text(args.n_texts, args.repeats)
     if "vader" in args.parts:
-        bench_vader(args.vader_per_corpus or 10**9, args.folds)
+        bench_vader(args.vader_per_corpus or 10**9, args.folds, args.vader_corpora)
     if "image" in args.parts:
         bench_image(args.n_images, args.repeats, args.image_batch_size)
     if "audio" in args.parts:

@@ -8,9 +8,10 @@ backbone says how (``OnnxGraph.fuse``), run by ONNX Runtime on a larger probe ba
 other shapes (so the dynamic axes are exercised) and compared with torch: the largest
 absolute difference and the smallest cosine are recorded in a JSON beside the file,
 with the file's digest. A fused graph that misses the tolerance is dropped for the
-graph as exported. int8 quantizes the graph that passed. A file whose digest no longer matches (truncated, corrupt) is
-made again. Files are written under a temporary name and moved into place with
-``os.replace``, so two processes exporting the same graph leave one whole file.
+graph as exported; int8 quantizes the graph that passed. A file whose digest no longer
+matches (truncated, corrupt) is made again. Files are written under a temporary name
+and moved into place with ``os.replace``, so two processes exporting the same graph
+leave one whole file.
 """
 
 import hashlib
@@ -257,8 +258,8 @@ def _fuse(source, target, kwargs):
 
     None (and the graph is used as exported) where the optimizer fails or fuses nothing.
     """
-    optimizer = import_optional("onnxruntime.transformers.optimizer", "runtime='onnx'")
     try:
+        optimizer = import_optional("onnxruntime.transformers.optimizer", "runtime='onnx'")
         fused = optimizer.optimize_model(str(source), opt_level=0, **kwargs)
         counts = {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
         if not counts:

@@ -42,6 +42,40 @@ def test_onnx_matches_torch_and_is_recorded(tiny_text_model, tmp_path):
     np.testing.assert_allclose(onnx_enc.transform(TEXTS), torch_enc.transform(TEXTS), atol=1e-4)
 
 
+def test_text_graph_is_fused_into_onnxruntime_kernels(tiny_text_model, tmp_path):
+    import onnx
+
+    enc = TextEncoder(tiny_text_model, runtime="onnx", cache_dir=tmp_path).fit(TEXTS)
+    fused = enc.onnx_report_["fused"]
+    assert fused["Attention"] == 2 and fused["SkipLayerNormalization"] == 4  # two layers
+    ops = {node.op_type for node in onnx.load(enc.onnx_report_["path"]).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops and "Softmax" not in ops
+
+
+def test_fused_graph_missing_the_tolerance_falls_back_to_the_graph_as_exported(
+    tiny_text_model, tmp_path, monkeypatch
+):
+    import skmm.backbones._onnx_store as store
+
+    real = store._fuse
+
+    def wrong(source, target, kwargs):  # a fuser that breaks the graph
+        counts = real(source, target, kwargs)
+        import onnx
+
+        model = onnx.load(target)
+        model.graph.initializer[0].raw_data = bytes(len(model.graph.initializer[0].raw_data))
+        onnx.save(model, target)
+        return counts
+
+    monkeypatch.setattr(store, "_fuse", wrong)
+    torch_out = TextEncoder(tiny_text_model, runtime="torch", cache=False).fit_transform(TEXTS)
+    enc = TextEncoder(tiny_text_model, runtime="onnx", cache_dir=tmp_path).fit(TEXTS)
+    assert enc.runtime_ == "onnx" and enc.onnx_report_["fused"] is None
+    assert enc.onnx_report_["max_abs_diff"] <= 1e-4
+    np.testing.assert_allclose(enc.transform(TEXTS), torch_out, atol=1e-4)
+
+
 def test_auto_uses_onnx_where_it_is_faster_unless_told_otherwise(tiny_text_model, monkeypatch):
     from skmm import ImageEncoder
 

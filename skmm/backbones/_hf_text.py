@@ -144,6 +144,10 @@ def sentence_embedding(net, input_ids, attention_mask, options):
 def _graph_module(model, options):
     torch = import_optional("torch")
     _, net = model
+    # eager attention exports as plain MatMul/Softmax, the pattern ONNX Runtime fuses into
+    # its Attention kernel (SDPA's export adds NaN guards the fuser does not recognise)
+    if hasattr(net, "set_attn_implementation"):
+        net.set_attn_implementation("eager")
 
     class SentenceEmbedding(torch.nn.Module):
         def __init__(self):
@@ -154,6 +158,21 @@ def _graph_module(model, options):
             return sentence_embedding(self.net, input_ids, attention_mask, options)
 
     return SentenceEmbedding()
+
+
+#: Hugging Face model types whose exported graph ONNX Runtime's BERT fuser understands.
+_BERT_LIKE = {"bert", "roberta", "xlm-roberta", "camembert", "electra"}
+
+
+def _graph_fusion(model, options):
+    config = model[1].config
+    if config.model_type not in _BERT_LIKE:
+        return None
+    return {
+        "model_type": "bert",
+        "num_heads": config.num_attention_heads,
+        "hidden_size": config.hidden_size,
+    }
 
 
 def _graph_feeds(tokenizer, batch, options):
@@ -184,6 +203,7 @@ TEXT_GRAPH = OnnxGraph(
     inputs=("input_ids", "attention_mask"),
     dynamic={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
     aux=_tokenizer,
+    fuse=_graph_fusion,
     auto=False,  # not yet faster than the torch path here: runtime="onnx" asks for it
 )
 

@@ -38,6 +38,12 @@ class OnnxGraph:
         ``finish(output, context) -> (N, D) ndarray``; default: the output itself.
     aux : callable, optional
         ``aux(path) -> object``: what ``feeds`` needs besides the graph (a tokenizer).
+    fuse : callable, optional
+        ``fuse(model, options) -> dict or None``: keyword arguments of
+        ``onnxruntime.transformers.optimizer.optimize_model`` (``model_type``,
+        ``num_heads``, ``hidden_size``) that fuse the exported graph into ONNX Runtime's
+        transformer kernels (``Attention``, ``SkipLayerNormalization``, ``BiasGelu``...)
+        before it is checked, quantized and stored; None keeps the graph as exported.
     auto : bool, default=True
         Whether ``runtime="auto"`` picks ONNX Runtime for this backbone. Set only where
         it was measured faster than skmm's torch path (benchmarks/RESULTS.md): the image
@@ -52,6 +58,7 @@ class OnnxGraph:
     dynamic: dict = field(default_factory=dict)
     finish: object = None
     aux: object = None
+    fuse: object = None
     auto: bool = True
 
     def dynamic_axes(self):

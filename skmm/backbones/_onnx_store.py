@@ -1,13 +1,17 @@
 """Exported ONNX graphs on disk: made once per machine, checked against torch, never torn.
 
 A graph is keyed by the weights' identity, the backbone's version, the opset, the
-encoder's output options (pooling, input size...) and the quantization. It is exported
-from the torch model on a probe batch, run by ONNX Runtime on a larger probe batch of
+recipe that builds it, the torch and ONNX Runtime versions, the encoder's output
+options (pooling, input size...) and the quantization. It is exported from the torch
+model on a probe batch, fused into ONNX Runtime's transformer kernels where the
+backbone says how (``OnnxGraph.fuse``), run by ONNX Runtime on a larger probe batch of
 other shapes (so the dynamic axes are exercised) and compared with torch: the largest
 absolute difference and the smallest cosine are recorded in a JSON beside the file,
-with the file's digest. A file whose digest no longer matches (truncated, corrupt) is
-made again. Files are written under a temporary name and moved into place with
-``os.replace``, so two processes exporting the same graph leave one whole file.
+with the file's digest. A fused graph that misses the tolerance is dropped for the
+graph as exported; int8 quantizes the graph that passed. A file whose digest no longer
+matches (truncated, corrupt) is made again. Files are written under a temporary name
+and moved into place with ``os.replace``, so two processes exporting the same graph
+leave one whole file.
 """
 
 import hashlib
@@ -27,6 +31,9 @@ from ._onnx import onnx_session, torch_graph_output
 logger = logging.getLogger("skmm")
 
 OPSET = 17
+#: How a graph is built from the torch model; bump it when that changes, so that graphs
+#: stored by an older recipe are made again rather than reused (2: fused, eager attention).
+RECIPE = 2
 #: Largest absolute difference from torch fp32 for a graph to be used in place of torch.
 TOLERANCE = 1e-4
 QUANTIZATIONS = (None, "int8")
@@ -48,11 +55,14 @@ def graph_key(backbone, options, quantize):
     True
     """
     torch = import_optional("torch")
+    ort = import_optional("onnxruntime", "runtime='onnx'")
     description = {
         "model": backbone.model_id,
         "version": backbone.spec.version,
         "opset": OPSET,
+        "recipe": RECIPE,
         "torch": ".".join(torch.__version__.split(".")[:2]),
+        "onnxruntime": ".".join(ort.__version__.split(".")[:2]),
         "options": options,
         "quantize": quantize,
     }
@@ -155,7 +165,8 @@ def _export(backbone, graph, options, quantize, folder, stem, load_torch):
     ort = import_optional("onnxruntime", "runtime='onnx'")
     import_optional("onnx", "exporting ONNX graphs")
     tag = f".{stem}.{uuid.uuid4().hex}"
-    fp32, final = folder / f"{tag}.fp32.onnx", folder / f"{tag}.final.onnx"
+    fp32, fused = folder / f"{tag}.fp32.onnx", folder / f"{tag}.fused.onnx"
+    final = folder / f"{tag}.final.onnx"
     try:
         model = load_torch()
         aux = graph.aux(backbone.path) if graph.aux is not None else None
@@ -182,7 +193,18 @@ def _export(backbone, graph, options, quantize, folder, stem, load_torch):
                 f"torch.onnx.export failed for {backbone.name!r}: {type(exc).__name__}: {exc}"
             ) from exc
         reference = _finish(graph, torch_graph_output(module, check), context)
-        got = _finish(graph, onnx_session(fp32, 1).run(None, check)[0], context)
+        fusion = graph.fuse(model, options) if graph.fuse is not None else None
+        fused_ops = _fuse(fp32, fused, fusion) if fusion else None
+        got = None
+        if fused_ops is not None:
+            got = _finish(graph, onnx_session(fused, 1).run(None, check)[0], context)
+            if np.abs(got - reference).max() <= TOLERANCE:
+                os.replace(fused, fp32)
+            else:
+                logger.info("skmm: the fused graph of %s misses the tolerance", backbone.name)
+                got = fused_ops = None
+        if got is None:
+            got = _finish(graph, onnx_session(fp32, 1).run(None, check)[0], context)
         record = {
             "backbone": backbone.name,
             "model": backbone.model_id,
@@ -194,11 +216,17 @@ def _export(backbone, graph, options, quantize, folder, stem, load_torch):
             "onnxruntime": ort.__version__,
             "max_abs_diff": float(np.abs(got - reference).max()),
             "cosine_min": float(_cosines(got, reference).min()),
+            "fused": fused_ops,
         }
         if quantize == "int8":
             quantization = import_optional("onnxruntime.quantization", "quantize='int8'")
             quantization.quantize_dynamic(
-                str(fp32), str(final), per_channel=True, weight_type=quantization.QuantType.QInt8
+                str(fp32),
+                str(final),
+                per_channel=True,
+                weight_type=quantization.QuantType.QInt8,
+                # fused kernels' outputs have no inferred type; they are float
+                extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
             )
             got8 = _finish(graph, onnx_session(final, 1).run(None, check)[0], context)
             cosines = _cosines(got8, reference)
@@ -221,8 +249,26 @@ def _export(backbone, graph, options, quantize, folder, stem, load_torch):
             f"{type(exc).__name__}: {exc}"
         ) from exc
     finally:
-        for leftover in (fp32, final):
+        for leftover in (fp32, fused, final):
             leftover.unlink(missing_ok=True)
+
+
+def _fuse(source, target, kwargs):
+    """Fuse ``source`` into ONNX Runtime's transformer kernels; the fused operator counts.
+
+    None (and the graph is used as exported) where the optimizer fails or fuses nothing.
+    """
+    try:
+        optimizer = import_optional("onnxruntime.transformers.optimizer", "runtime='onnx'")
+        fused = optimizer.optimize_model(str(source), opt_level=0, **kwargs)
+        counts = {op: n for op, n in fused.get_fused_operator_statistics().items() if n}
+        if not counts:
+            return None
+        fused.save_model_to_file(str(target))
+        return counts
+    except Exception as exc:  # the graph as exported still works: say why, go on
+        logger.info("skmm: ONNX Runtime's optimizer could not fuse %s: %s", source, exc)
+        return None
 
 
 def _quiet_export(torch):

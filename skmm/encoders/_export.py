@@ -52,6 +52,7 @@ def export_encoder(encoder, path):
         "opset": record["opset"],
         "max_abs_diff_vs_torch": record["max_abs_diff"],
         "cosine_min_vs_torch": record["cosine_min"],
+        "fused_operators": record.get("fused"),  # ONNX Runtime's own (com.microsoft) kernels
         **{k: v for k, v in record.items() if k.startswith("int8_")},
         "how_to_run": HOW_TO_RUN,
     }

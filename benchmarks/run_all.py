@@ -23,6 +23,8 @@ FULL = [
     ["bench_head_threads.py"],
     ["bench_optuna_cache.py", "--n-texts", "200", "--n-trials", "10"],
     ["bench_video.py", "--n", "100"],
+    # the VADER accuracy table (--parts vader) takes hours on a CPU: run it on its own
+    ["bench_finetune.py", "--parts", "speed", "--n-speed", "320"],
 ]
 QUICK = [
     [
@@ -43,6 +45,7 @@ QUICK = [
     ["bench_head_threads.py", "--n-samples", "200", "--epochs", "1", "--repeats", "1"],
     ["bench_optuna_cache.py", "--n-texts", "30", "--n-trials", "3"],
     ["bench_video.py", "--n", "5", "--repeat", "1", "--encoder-clips", "2"],
+    ["bench_finetune.py", "--parts", "speed", "--n-speed", "32", "--repeat", "1"],
 ]
 
 

@@ -31,8 +31,9 @@ class PreparedRows(torch.utils.data.Dataset):
     >>> import numpy as np
     >>> from skmm.finetune._data import PreparedRows
     >>> data = PreparedRows([[1, 2], [3]], np.array([0, 1]), np.array([2, 1]))
-    >>> len(data), data[1]
-    (2, ([3], 1))
+    >>> item, target = data[1]
+    >>> len(data), item, int(target)
+    (2, [3], 1)
     """
 
     def __init__(self, items, y, sizes=None):
@@ -165,9 +166,10 @@ def validation_rows(y, fraction, random_state, stratify):
     --------
     >>> import numpy as np
     >>> from skmm.finetune._data import validation_rows
-    >>> train, valid = validation_rows(np.array([0] * 8 + [1] * 8 + [2]), 0.25, 0, True)
-    >>> len(valid), 16 in train, sorted(np.bincount(np.array([0] * 8 + [1] * 8 + [2])[valid]))
-    (4, True, [0, 2, 2])
+    >>> y = np.array([0] * 8 + [1] * 8 + [2])
+    >>> train, valid = validation_rows(y, 0.25, 0, True)
+    >>> len(valid), 16 in train, np.bincount(y[valid]).tolist()
+    (4, True, [2, 2])
     """
     rows = np.arange(len(y))
     if not stratify:

@@ -93,7 +93,7 @@ def warmup_schedule(warmup, total, kind):
     >>> from skmm.finetune._training import warmup_schedule
     >>> f = warmup_schedule(0.2, 10, "linear")
     >>> [round(f(s), 2) for s in (0, 1, 2, 6, 10)]
-    [0.5, 1.0, 1.0, 0.5, 0.0]
+    [0.33, 0.67, 1.0, 0.5, 0.0]
     """
     n_warm = int(round(warmup * total))
 

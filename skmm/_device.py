@@ -1,5 +1,6 @@
 """Where encoders run: device and dtype choice, and out-of-memory detection."""
 
+import contextlib
 import logging
 
 from ._deps import import_optional
@@ -99,3 +100,29 @@ def free_accelerator_memory():
     torch = import_optional("torch")
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+@contextlib.contextmanager
+def seeded_torch(seed, device):
+    """Seed torch for the block, then restore the caller's generators.
+
+    The state of the CPU's and of every GPU's generator (``manual_seed`` touches all of
+    them) is put back when the block ends, so a seeded fit leaves no trace.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm._device import seeded_torch
+    >>> with seeded_torch(0, "cpu"):
+    ...     a = torch.rand(1)
+    >>> with seeded_torch(0, "cpu"):
+    ...     b = torch.rand(1)
+    >>> bool(a == b)
+    True
+    """
+    torch = import_optional("torch", "training")
+    on_cuda = torch.device(device).type == "cuda"
+    forked = list(range(torch.cuda.device_count())) if on_cuda else []
+    with torch.random.fork_rng(devices=forked):
+        torch.manual_seed(seed)
+        yield

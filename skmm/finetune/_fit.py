@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._device import resolve_device
+from .._device import resolve_device, resolve_dtype, seeded_torch, torch_dtype
 from .._threads import torch_threads
 from ._data import BucketLoaders, PreparedRows, validation_rows
 from ._methods import DEFAULT_LR, apply_method, torch_module, trainable_state
@@ -33,7 +33,7 @@ def train(estimator, encoder, items, targets, probe=None):
     """
     device = resolve_device(estimator.device)
     seed = estimator._seed()
-    with torch_threads(estimator._threads()), _seeded(seed, device):
+    with torch_threads(estimator._threads()), seeded_torch(seed, device):
         return _train(estimator, encoder, items, targets, probe, device, seed)
 
 
@@ -194,29 +194,9 @@ def _sizes(encoder, items):
 
 
 def _amp_dtype(precision, device):
-    """Autocast dtype: "auto" is bfloat16 (else float16) on a GPU, none on the CPU."""
-    if precision == "float32" or (precision == "auto" and not device.startswith("cuda")):
-        return None
-    if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return getattr(torch, precision)
-
-
-class _seeded:
-    """Seed torch's generators for the block, then restore their state."""
-
-    def __init__(self, seed, device):
-        self.seed, self.device = seed, device
-
-    def __enter__(self):
-        devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
-        self._fork = torch.random.fork_rng(devices=devices)
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)
+    """Autocast dtype by the encoders' rule (``resolve_dtype``); None for float32."""
+    name = resolve_dtype(precision, device)
+    return None if name == "float32" else torch_dtype(name)
 
 
 def _on_terminal():

@@ -14,6 +14,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from .._deps import import_optional
+from .._device import torch_dtype
 from ..backbones import fingerprint
 from ._methods import apply_method, load_trainable_state, torch_module
 
@@ -84,8 +85,7 @@ class TunedBackbone:
         load_trainable_state(module, self.state)
         if merge and self.method == "lora":
             merge_lora(module)
-        torch = import_optional("torch")
-        module.to(device=device, dtype=getattr(torch, dtype)).eval()
+        module.to(device=device, dtype=torch_dtype(dtype)).eval()
         for param in module.parameters():
             param.requires_grad_(False)
         return model

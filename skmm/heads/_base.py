@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmm._deps import import_optional
-from skmm._device import resolve_device
+from skmm._device import resolve_device, seeded_torch
 from skmm._threads import torch_threads
 from skmm.heads._checks import OPTIMIZERS, check_params
 from skmm.heads._inputs import resolve_blocks
@@ -237,7 +237,7 @@ class _BaseFusionHead(BaseEstimator):
 
     def _fit_net(self, X, y, weights, n_outputs, net_cls, stratified):
         """Fit ``net_`` on float32 ``X`` and encoded ``y``; ``weights`` may be None."""
-        torch = import_optional("torch", "the neural fusion heads")
+        import_optional("torch", "the neural fusion heads")  # a clear error when missing
         names = getattr(self, "feature_names_in_", None)
         self.blocks_ = resolve_blocks(self.blocks, X.shape[1], names)
         if self.alignment_weight > 0 and len(self.blocks_) < 2:
@@ -260,12 +260,7 @@ class _BaseFusionHead(BaseEstimator):
         X_dict = {"X": X}
         if weights is not None:
             X_dict["sample_weight"] = (weights / weights.mean()).astype(np.float32)
-        # seed torch locally: the caller's global RNG state (CPU and every GPU, which
-        # manual_seed touches) is restored afterwards
-        on_cuda = torch.device(self.device_).type == "cuda"
-        forked = list(range(torch.cuda.device_count())) if on_cuda else []
-        with torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
-            torch.manual_seed(seed)
+        with torch_threads(self.n_threads), seeded_torch(seed, self.device_):
             self.net_.fit(X_dict, y)
         self.n_epochs_ = len(self.net_.history)
         return self

@@ -3,7 +3,9 @@
 1. ``--n-texts`` texts: ``TextEncoder.transform`` in this process (torch on 2 threads)
    against ``skmm.dask.transform`` on a 2-worker LocalCluster (1 thread per worker),
    both warm (model loaded) and without the cache, so both measure encoding alone.
-   Then the models each worker loaded (target: 1).
+   Then the models each worker loaded (target: 1). ``--keep-malloc`` races a second
+   cluster whose workers keep the malloc setting Dask gives them (``SKMM_KEEP_MALLOC=1``:
+   the mmap threshold fixed at 128 KiB, see ``skmm/_allocator.py``), as before the fix.
 2. ``GridSearchCV(cv=5, 4 values of C)`` over TextEncoder -> LogisticRegression with
    joblib's ``loky`` backend, the ``dask`` backend (both as users run them: no
    pre-warm; the shared cache's claims keep two fits from encoding the same text), and
@@ -15,11 +17,13 @@ Usage::
 
     python benchmarks/bench_dask.py                     # 20 000 texts, search on 200
     python benchmarks/bench_dask.py --n-texts 2000      # a quick look
+    python benchmarks/bench_dask.py --keep-malloc --n-search-texts 20   # with the A/B
 
 Prints a Markdown table per part; asserts nothing.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -39,7 +43,8 @@ def encoded_in_this_process(estimator, X, y):
     return cache_stats(reset=True)["misses"]
 
 
-def bench_transform(client, n, words, repeat=1):
+def bench_transform(clients, n, words, repeat=1):
+    """``clients``: [(label, client)], the Dask paths to race against in-process."""
     import dask.dataframe as dd
     import pandas as pd
     import torch
@@ -50,11 +55,13 @@ def bench_transform(client, n, words, repeat=1):
     texts = make_sentences(n, 3, words, seed=2)
     encoder = TextEncoder(cache=False, progress=False)
     fitted = encoder.fit(texts)
-    warm = dd.from_pandas(pd.Series(texts[:64]), npartitions=2)
-    skmm.dask.transform(encoder, warm).compute()  # warm: each worker loads its model
-    series = dd.from_pandas(pd.Series(texts), npartitions=16).persist()
-    in_process = on_dask = np.inf
-    for _ in range(repeat):  # the two take turns: a busy spell slows both alike
+    series = {}
+    for label, client in clients:
+        warm = dd.from_pandas(pd.Series(texts[:64]), npartitions=2)
+        skmm.dask.transform(encoder, warm).compute(scheduler=client.get)  # each worker loads
+        series[label] = client.persist(dd.from_pandas(pd.Series(texts), npartitions=16))
+    in_process, on_dask = np.inf, dict.fromkeys(series, np.inf)
+    for _ in range(repeat):  # the paths take turns: a busy spell slows all alike
         previous = torch.get_num_threads()
         torch.set_num_threads(2)
         try:
@@ -64,11 +71,11 @@ def bench_transform(client, n, words, repeat=1):
             in_process = min(in_process, time.perf_counter() - start)
         finally:
             torch.set_num_threads(previous)
-        start = time.perf_counter()
-        remote = skmm.dask.transform(encoder, series).compute()
-        on_dask = min(on_dask, time.perf_counter() - start)
-    assert np.allclose(remote.to_numpy(), local, atol=1e-4)
-    loads = {address: len(keys) for address, keys in skmm.dask.worker_models(client).items()}
+        for label, client in clients:
+            start = time.perf_counter()
+            remote = skmm.dask.transform(encoder, series[label]).compute(scheduler=client.get)
+            on_dask[label] = min(on_dask[label], time.perf_counter() - start)
+            assert np.allclose(remote.to_numpy(), local, atol=1e-4)
 
     print(f"\n## {n} texts of 3-{words} words, 16 partitions, no cache, warm, best of {repeat}\n")
     print("| path | wall s | texts/s | ratio |")
@@ -76,11 +83,13 @@ def bench_transform(client, n, words, repeat=1):
     print(
         f"| in-process transform, torch 2 threads | {in_process:.1f} | {n / in_process:.0f} | 1.00 |"
     )
-    print(
-        f"| skmm.dask.transform, 2 workers x 1 thread | {on_dask:.1f} | {n / on_dask:.0f} "
-        f"| {on_dask / in_process:.2f} |"
-    )
-    print(f"\nModels loaded per worker: {sorted(loads.values())}")
+    for label, took in on_dask.items():
+        print(
+            f"| skmm.dask.transform, {label} | {took:.1f} | {n / took:.0f} | {took / in_process:.2f} |"
+        )
+    for label, client in clients:
+        loads = {a: len(keys) for a, keys in skmm.dask.worker_models(client).items()}
+        print(f"\nModels loaded per worker ({label}): {sorted(loads.values())}")
 
 
 def bench_search(client, n, n_jobs):
@@ -145,24 +154,38 @@ def main():
     parser.add_argument("--n-search-texts", type=int, default=200)
     parser.add_argument("--skip-transform", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds, best kept")
+    parser.add_argument(
+        "--keep-malloc",
+        action="store_true",
+        help="also race a cluster whose workers keep Dask's malloc setting (SKMM_KEEP_MALLOC=1)",
+    )
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    with (
-        LocalCluster(
+
+    def cluster(**env):
+        return LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+            env=env,  # the nanny's environment for its worker, beside Dask's own settings
+        )
+
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(Client(stack.enter_context(cluster()), set_as_default=False))
+        clients = [("2 workers x 1 thread", client)]
+        if args.keep_malloc:
+            kept = Client(stack.enter_context(cluster(SKMM_KEEP_MALLOC="1")), set_as_default=False)
+            stack.enter_context(kept)
+            clients.append(("2 workers x 1 thread, SKMM_KEEP_MALLOC=1 (before the fix)", kept))
         if not args.skip_transform:
-            bench_transform(client, args.n_texts, args.words, args.repeat)
-        bench_search(client, args.n_search_texts, n_jobs=2)
+            bench_transform(clients, args.n_texts, args.words, args.repeat)
+        with client.as_current():
+            bench_search(client, args.n_search_texts, n_jobs=2)
 
 
 if __name__ == "__main__":  # dask starts workers by spawning: keep the entry point guarded

@@ -131,6 +131,32 @@ def race(fns, paths, repeat):
     return wall.sum(axis=1), cpu.sum(axis=1)
 
 
+def pooled(fn, workers):
+    """``fn`` over a list of clips, ``workers`` clips at a time (threads: both PyAV and
+    OpenCV release the GIL while decoding)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(paths):
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(fn, paths))
+
+    return run
+
+
+def race_collection(fns, paths, repeat):
+    """Wall and CPU seconds of each function over the whole collection: best of
+    ``repeat`` passes, the functions taking turns pass by pass."""
+    wall = np.full(len(fns), np.inf)
+    cpu = wall.copy()
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            start, start_cpu = time.perf_counter(), _cpu_seconds()
+            fn(paths)
+            wall[k] = min(wall[k], time.perf_counter() - start)
+            cpu[k] = min(cpu[k], _cpu_seconds() - start_cpu)
+    return wall, cpu
+
+
 def table(rows, n, wall, cpu, target):
     """A markdown table: the first row is the baseline; the second carries the target."""
     print("| | wall s | clips/s | speed-up | CPU s | CPU ratio |\n|---|---|---|---|---|---|")
@@ -183,6 +209,31 @@ def main():
             ],
             args.n,
             *race(fns, paths, args.repeat),
+            target=2,
+        )
+
+        cores = os.cpu_count() or 1
+        print(
+            f"\n1b. the same, the {args.n} clips as one collection: one after another, "
+            f"or {cores} at a time (one per core)"
+        )
+        table(
+            [
+                "OpenCV loop over the clips, one after another (the loop users write)",
+                f"skmm `read_video(n_frames=8, n_threads=1)`, {cores} clips at a time "
+                "(as `VideoEncoder` reads them)",
+                f"OpenCV loop, {cores} clips at a time",
+            ],
+            args.n,
+            *race_collection(
+                [
+                    lambda ps: [opencv_sample(p) for p in ps],
+                    pooled(lambda p: skmm_sample(p, n_threads=1), cores),
+                    pooled(opencv_sample, cores),
+                ],
+                paths,
+                args.repeat,
+            ),
             target=2,
         )
 

@@ -9,6 +9,8 @@ unpickled encoder finds (or lazily loads) the model here on first use.
 import logging
 import threading
 
+from skmm._allocator import restore_mmap_threshold
+
 logger = logging.getLogger("skmm")
 
 _MODELS = {}
@@ -42,6 +44,7 @@ def get_model(key, loader):
         model = _MODELS.get(key)
         if model is None:
             logger.info("skmm: loading model %s", key)
+            restore_mmap_threshold()  # once per process, where Dask froze malloc's threshold
             model = loader()
             _MODELS[key] = model
     return model

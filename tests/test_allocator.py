@@ -9,22 +9,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-# Encode in a fresh process (malloc settings are per process); print the minor page
-# faults per text of a warm encode, and whether skmm changed the mmap threshold.
-_ENCODE = """
-import json, resource
-import torch
-from skmm import TextEncoder
-from skmm._allocator import _DONE
-torch.set_num_threads(1)
-texts = [f"a calm and quiet evening by the river number {i}" for i in range(96)]
-encoder = TextEncoder(cache=False, progress=False, runtime="torch").fit(texts)
-encoder.transform(texts)  # warm: the heap has grown to what a batch needs
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-encoder.transform(texts)
-faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-print(json.dumps({"faults_per_text": faults / len(texts)}))
-"""
+# Encode in a fresh process (malloc settings are per process)
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+_ENCODE = (
+    f"import json, sys; sys.path.insert(0, {_TESTS!r}); "
+    "from page_faults import faults_per_text; print(json.dumps(faults_per_text()[1]))"
+)
 
 
 def _faults_per_text(**env):
@@ -34,7 +24,7 @@ def _faults_per_text(**env):
     out = subprocess.run(
         [sys.executable, "-c", _ENCODE], capture_output=True, text=True, env=environ, check=True
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])["faults_per_text"]
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")

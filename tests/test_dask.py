@@ -15,6 +15,7 @@ import dask.bag as db
 import dask.dataframe as dd
 import pandas as pd
 from dask_cluster import cluster_misses, local_cluster, make_texts, reset_workers
+from page_faults import faults_per_text
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 
@@ -85,25 +86,12 @@ def test_model_loads_once_per_worker_not_per_task(workers, texts, tmp_path):
     assert keys and all(key[0] == "TextEncoder" and key[2] == "cpu" for key in keys)
 
 
-def _faults_per_text_of_a_warm_encode():
-    import os
-    import resource
-
-    texts = [f"a calm and quiet evening by the river number {i}" for i in range(64)]
-    encoder = TextEncoder(cache=False, progress=False, runtime="torch").fit(texts)
-    encoder.transform(texts)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    encoder.transform(texts)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), faults / len(texts)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
 def test_workers_do_not_fault_activations_in_per_batch(workers):
     # Dask starts workers with MALLOC_TRIM_THRESHOLD_ set, which freezes glibc's mmap
     # threshold: about 500 page faults per text (1.4x the encoding time) until skmm
     # resets it when the worker loads its first model (skmm/_allocator.py)
-    for trim, faults in workers.run(_faults_per_text_of_a_warm_encode).values():
+    for trim, faults in workers.run(faults_per_text).values():
         assert trim is not None  # what Dask does (distributed.nanny.pre-spawn-environ)
         assert faults < 50, faults
 

@@ -40,7 +40,13 @@ def build_tiny_text_model(path, seed=0, hidden=32):
         ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS + list("abcdefghijklmnopqrstuvwxyz")
     )
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    # transformers 5 reads ``vocab`` and ignores ``vocab_file``; 4.x reads ``vocab_file``
+    tokenizer = BertTokenizerFast(
+        vocab_file=str(path / "vocab.txt"), vocab={word: i for i, word in enumerate(vocab)}
+    )
+    if tokenizer.unk_token_id in tokenizer(WORDS[0])["input_ids"]:
+        raise RuntimeError("the tiny tokenizer lost its vocabulary: every word would be [UNK]")
+    tokenizer.save_pretrained(path)
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=len(vocab),

@@ -206,8 +206,10 @@ def make_pairs(n, seed=0):
 def _alignment_stats(clf, X):
     """Mean cosine distance of paired embeddings, and how often a pair is its own nearest match."""
     module = clf.net_.module_.eval()
+    device = next(module.parameters()).device  # the GPU where the head was trained on one
     with torch.no_grad():
-        z, _ = module.embed(torch.tensor(X.to_numpy(), dtype=torch.float32))
+        z, _ = module.embed(torch.tensor(X.to_numpy(), dtype=torch.float32, device=device))
+    z = z.cpu()
     z = torch.nn.functional.normalize(z, dim=-1)
     distance = (1 - (z[:, 0] * z[:, 1]).sum(-1)).mean().item()
     retrieval = ((z[:, 0] @ z[:, 1].T).argmax(1) == torch.arange(len(z))).float().mean().item()

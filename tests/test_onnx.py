@@ -102,6 +102,26 @@ def test_int8_is_measured_and_never_shares_the_fp32_cache(tiny_text_model, tmp_p
     assert _graphs(tmp_path / "onnx") and len(_graphs(tmp_path / "onnx")) == 2
 
 
+@pytest.mark.parametrize("modality", ["text", "image"])
+def test_an_int8_vector_depends_on_its_row_alone(tiny_text_model, modality, tmp_path):
+    """int8 scales activations per run: a row batched with others must get its own vector."""
+    if modality == "text":
+        enc, rows = TextEncoder(tiny_text_model, runtime="onnx", quantize="int8"), TEXTS
+    else:
+        from skmm import ImageEncoder
+
+        rng = np.random.default_rng(0)
+        rows = [rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8) for i in range(4)]
+        enc = ImageEncoder(runtime="onnx", quantize="int8")
+    enc.set_params(cache=False, batch_size=8).fit(rows)
+    assert enc.runtime_ == "onnx"
+    together = enc.transform(rows)
+    alone = np.vstack([enc.transform([row]) for row in rows])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+    info = json.loads(enc.export_onnx(tmp_path / "int8.onnx").with_suffix(".json").read_text())
+    assert "run one row per call" in info["how_to_run"]
+
+
 def test_quantize_needs_onnx_and_runtime_is_checked(tiny_text_model):
     with pytest.raises(ValueError, match="quantize"):
         TextEncoder(tiny_text_model, runtime="torch", quantize="int8").fit(TEXTS)

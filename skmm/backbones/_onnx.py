@@ -104,13 +104,19 @@ class OnnxModel:
         The encoder's embed options.
     aux : object
         ``graph.aux(path)`` of the backbone, or None.
+    per_item : bool, default=False
+        Run each item on its own. A dynamically quantized (int8) graph scales its
+        activations by the range of the whole batch it is given, so batched, an item's
+        vector would depend on the items beside it; alone, on its content only, which is
+        what a content-keyed cache needs.
     """
 
-    def __init__(self, path, graph, options, aux=None):
+    def __init__(self, path, graph, options, aux=None, per_item=False):
         self.path = str(path)
         self.graph = graph
         self.options = options
         self.aux = aux
+        self.per_item = per_item
         self._sessions = {}
         self._lock = threading.Lock()
 
@@ -126,6 +132,10 @@ class OnnxModel:
 
     def encode(self, batch, threads=1):
         """Float32 vectors (N, D) for a batch of prepared items."""
+        if self.per_item and len(batch) > 1:
+            return np.concatenate(
+                [self.encode(batch[i : i + 1], threads) for i in range(len(batch))]
+            )
         feeds, context = self.graph.feeds(self.aux, batch, self.options)
         output = self.session(threads).run(None, feeds)[0]
         if self.graph.finish is not None:

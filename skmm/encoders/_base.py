@@ -375,6 +375,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         runtime, quantize = self._runtime()
         if runtime != "torch":  # int8 vectors are never served for fp32 ones, nor the reverse
             description["runtime"], description["quantize"] = runtime, quantize
+        if quantize == "int8":  # earlier int8 vectors were scaled per batch: not these
+            description["activation_scale"] = "per item"
         if self._row_fact_names():
             description["row_facts"] = list(self._row_fact_names())
         directory = None

@@ -15,6 +15,10 @@ HOW_TO_RUN = (
     "with the inputs named in 'inputs', prepared as 'input_config' says; the output is "
     "one vector per row."
 )
+INT8_ONE_ROW = (
+    " The int8 graph scales activations by the range of all it is given: run one row per "
+    "call, as skmm does, for vectors that depend on the row alone."
+)
 
 
 def export_encoder(encoder, path):
@@ -54,7 +58,7 @@ def export_encoder(encoder, path):
         "cosine_min_vs_torch": record["cosine_min"],
         "fused_operators": record.get("fused"),  # ONNX Runtime's own (com.microsoft) kernels
         **{k: v for k, v in record.items() if k.startswith("int8_")},
-        "how_to_run": HOW_TO_RUN,
+        "how_to_run": HOW_TO_RUN + (INT8_ONE_ROW if record["quantize"] == "int8" else ""),
     }
     json_path = path.with_suffix(".json")
     json_path.write_text(json.dumps(info, indent=2, default=str))

@@ -122,4 +122,5 @@ def load_onnx_model(encoder):
     record = _record(encoder)  # checks the file's digest; exports again when it is gone
     graph = encoder.backbone_.spec.onnx
     aux = graph.aux(encoder.backbone_.path) if graph.aux is not None else None
-    return OnnxModel(record["path"], graph, encoder._embed_options(), aux)
+    int8 = record["quantize"] == "int8"
+    return OnnxModel(record["path"], graph, encoder._embed_options(), aux, per_item=int8)

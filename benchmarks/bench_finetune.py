@@ -32,7 +32,7 @@ def vader_predictions(texts):
     )
 
 
-def bench_vader(corpora, per_corpus, folds, epochs, methods, threads, batch_size):
+def bench_vader(corpora, per_corpus, folds, epochs, methods, threads, batch_size, only=None):
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -61,7 +61,9 @@ def bench_vader(corpora, per_corpus, folds, epochs, methods, threads, batch_size
         times = {m: 0.0 for m in methods}
         vader = vader_predictions(X)
         Z = TextEncoder(cache=False, progress=False, runtime="torch").fit(X[:4]).transform(X)
-        for train, test in cv:
+        for fold, (train, test) in enumerate(cv, 1):
+            if only and fold not in only:  # a share of the folds, for runs side by side
+                continue
             scores["vader"].append(f1_score(y[test], vader[test], average="macro"))
             logreg = LogisticRegression(max_iter=3000).fit(Z[train], y[train])
             scores["frozen"].append(f1_score(y[test], logreg.predict(Z[test]), average="macro"))
@@ -78,14 +80,14 @@ def bench_vader(corpora, per_corpus, folds, epochs, methods, threads, batch_size
                 ).fit(X[train], y[train])
                 scores[method].append(f1_score(y[test], clf.predict(X[test]), average="macro"))
                 times[method] += time.perf_counter() - start
-                print(f"  ({corpus} fold {len(scores[method])}: {method} "
+                print(f"  ({corpus} fold {fold}: {method} "
                       f"{scores[method][-1]:.4f}, {time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
         cells = [corpus, str(len(X))] + [
             f"{np.mean(scores[k]):.4f}" for k in ["vader", "frozen", *methods]
         ]
         print("| " + " | ".join(cells) + " |", flush=True)
         for method in methods:
-            print(f"  {method}: {times[method]:.0f} s for {folds} fits", flush=True)
+            print(f"  {method}: {times[method]:.0f} s for {len(scores[method])} fits", flush=True)
 
 
 # -- throughput ------------------------------------------------------------------------------
@@ -220,6 +222,7 @@ def main():
     )
     parser.add_argument("--per-corpus", type=int, default=None, help="default: every row")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only-folds", type=int, nargs="+", help="run these folds (from 1)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--methods", nargs="+", default=["lora", "full"])
     parser.add_argument("--batch-size", type=int, default=16)
@@ -231,7 +234,7 @@ def main():
         bench_speed(args.n_speed, args.batch_size, args.threads, args.repeat)
     if "vader" in args.parts:
         bench_vader(args.corpora, args.per_corpus, args.folds, args.epochs, args.methods,
-                    args.threads, args.batch_size)  # fmt: skip
+                    args.threads, args.batch_size, args.only_folds)  # fmt: skip
 
 
 if __name__ == "__main__":

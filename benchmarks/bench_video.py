@@ -143,20 +143,6 @@ def pooled(fn, workers):
     return run
 
 
-def race_collection(fns, paths, repeat):
-    """Wall and CPU seconds of each function over the whole collection: best of
-    ``repeat`` passes, the functions taking turns pass by pass."""
-    wall = np.full(len(fns), np.inf)
-    cpu = wall.copy()
-    for _ in range(repeat):
-        for k, fn in enumerate(fns):
-            start, start_cpu = time.perf_counter(), _cpu_seconds()
-            fn(paths)
-            wall[k] = min(wall[k], time.perf_counter() - start)
-            cpu[k] = min(cpu[k], _cpu_seconds() - start_cpu)
-    return wall, cpu
-
-
 def table(rows, n, wall, cpu, target):
     """A markdown table: the first row is the baseline; the second carries the target."""
     print("| | wall s | clips/s | speed-up | CPU s | CPU ratio |\n|---|---|---|---|---|---|")
@@ -225,13 +211,13 @@ def main():
                 f"OpenCV loop, {cores} clips at a time",
             ],
             args.n,
-            *race_collection(
+            *race(  # one "clip": the whole collection
                 [
                     lambda ps: [opencv_sample(p) for p in ps],
                     pooled(lambda p: skmm_sample(p, n_threads=1), cores),
                     pooled(opencv_sample, cores),
                 ],
-                paths,
+                [paths],
                 args.repeat,
             ),
             target=2,

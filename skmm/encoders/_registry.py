@@ -9,7 +9,7 @@ unpickled encoder finds (or lazily loads) the model here on first use.
 import logging
 import threading
 
-from skmm._allocator import restore_mmap_threshold
+from .._allocator import restore_mmap_threshold
 
 logger = logging.getLogger("skmm")
 
